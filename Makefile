@@ -1,0 +1,45 @@
+# sparsebridge: one target per CI step. `.ci/run` calls `make test`.
+# Area-specific targets live in mk/*.mk; each adds its CI steps to TEST_STEPS in order.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+PYTHON ?= python3
+VENV ?= .venv
+VPY := $(VENV)/bin/python
+export CARGO_TERM_COLOR ?= never
+
+# Steps appended by mk/*.mk, run in this order by `make test`.
+TEST_STEPS := fmt-check lint rust-test
+
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: help bootstrap fmt fmt-check lint rust-test test demo clean
+
+help:
+	@echo "make demo   - set up and run the main job (README quick start, first command)"
+	@echo "make test   - set up and run every test (README quick start, second command; CI)"
+	@echo "steps of make test: $(TEST_STEPS)"
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+rust-test:
+	$(CARGO) test --workspace
+
+test: $(TEST_STEPS)
+	@echo "make test: all steps passed ($(TEST_STEPS))"
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV)
