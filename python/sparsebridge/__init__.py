@@ -1,0 +1,1 @@
+"""sparsebridge: exchange sparse arrays between libraries through the binsparse protocol."""
