@@ -1,0 +1,366 @@
+//! SparseArray construction and full validation, against the spec's examples and hand-built
+//! malformed inputs (binsparse-protocol.md §6, §7, §13 rows 10 and 14).
+
+use sparsebridge_array::{ArrayError, SparseArray};
+use sparsebridge_buffer::{Buffer, Complex64, DType};
+use sparsebridge_descriptor::{Descriptor, ParseOptions};
+
+fn desc(inner: &str) -> Descriptor {
+    let text = format!(r#"{{"binsparse": {{"version": "0.1", {inner}}}}}"#);
+    Descriptor::parse(&text, &ParseOptions::default())
+        .expect("test descriptor parses")
+        .descriptor
+}
+
+fn csr_desc(n: (u64, u64), nnz: u64, ptr: &str, idx: &str, val: &str) -> Descriptor {
+    desc(&format!(
+        r#""format": "CSR", "shape": [{}, {}], "number_of_stored_values": {nnz},
+           "data_types": {{"pointers_to_1": "{ptr}", "indices_1": "{idx}", "values": "{val}"}}"#,
+        n.0, n.1
+    ))
+}
+
+#[test]
+fn spec_iso_example_validates() {
+    let a = SparseArray::try_new(
+        csr_desc((5, 5), 6, "uint64", "uint64", "iso[int8]"),
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0u64, 1, 3, 3, 5, 6])),
+            ("indices_1", Buffer::from_vec(vec![3u64, 1, 4, 1, 2, 3])),
+            ("values", Buffer::from_vec(vec![7i8])),
+        ],
+    )
+    .unwrap();
+    a.validate_full().unwrap();
+    assert!(a.is_validated());
+}
+
+#[test]
+fn spec_symmetric_example_validates() {
+    let d = desc(
+        r#""format": "CSR", "shape": [5, 5], "number_of_stored_values": 9,
+           "structure": "symmetric_lower",
+           "data_types": {"pointers_to_1": "uint64", "indices_1": "uint64", "values": "int8"}"#,
+    );
+    let a = SparseArray::try_new(
+        d,
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0u64, 1, 3, 5, 7, 9])),
+            (
+                "indices_1",
+                Buffer::from_vec(vec![0u64, 0, 1, 0, 2, 1, 3, 2, 4]),
+            ),
+            (
+                "values",
+                Buffer::from_vec(vec![1i8, 2, 9, 7, 2, 2, 3, 3, 7]),
+            ),
+        ],
+    )
+    .unwrap();
+    a.validate_full().unwrap();
+}
+
+#[test]
+fn unsorted_csr_with_duplicate_is_rejected_with_position() {
+    // binsparse 0.1.4 parses this (§13 row 14); the full tier must not.
+    let d = csr_desc((2, 3), 3, "int32", "int32", "float64");
+    let a = SparseArray::try_new(
+        d.clone(),
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0i32, 3, 3])),
+            ("indices_1", Buffer::from_vec(vec![2i32, 0, 1])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0, 3.0])),
+        ],
+    )
+    .unwrap();
+    match a.validate_full() {
+        Err(ArrayError::Structure {
+            array, position, ..
+        }) => {
+            assert_eq!(array, "indices_1");
+            assert_eq!(position, 1);
+        }
+        other => panic!("expected a structure error, got {other:?}"),
+    }
+    let dup = SparseArray::try_new(
+        d,
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0i32, 2, 3])),
+            ("indices_1", Buffer::from_vec(vec![1i32, 1, 0])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0, 3.0])),
+        ],
+    )
+    .unwrap();
+    let err = dup.validate_full().unwrap_err();
+    assert!(err.to_string().contains("duplicate"), "{err}");
+}
+
+#[test]
+fn out_of_range_index_is_rejected() {
+    let a = SparseArray::try_new(
+        csr_desc((2, 3), 2, "int64", "int64", "float32"),
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0i64, 1, 2])),
+            ("indices_1", Buffer::from_vec(vec![0i64, 3])),
+            ("values", Buffer::from_vec(vec![1.0f32, 2.0])),
+        ],
+    )
+    .unwrap();
+    match a.validate_full() {
+        Err(ArrayError::Structure {
+            array,
+            position: 1,
+            reason,
+        }) => {
+            assert_eq!(array, "indices_1");
+            assert!(reason.contains("out of bounds"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn negative_index_and_decreasing_pointers_are_rejected() {
+    let d = csr_desc((2, 3), 2, "int32", "int32", "float64");
+    let neg = SparseArray::try_new(
+        d.clone(),
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0i32, 1, 2])),
+            ("indices_1", Buffer::from_vec(vec![-1i32, 0])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0])),
+        ],
+    )
+    .unwrap();
+    assert!(matches!(
+        neg.validate_full(),
+        Err(ArrayError::Structure { position: 0, .. })
+    ));
+    let dec = SparseArray::try_new(
+        d,
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0i32, 2, 2])),
+            ("indices_1", Buffer::from_vec(vec![0i32, 1])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0])),
+        ],
+    )
+    .unwrap();
+    dec.validate_full().unwrap();
+    let bad_start = SparseArray::try_new(
+        csr_desc((2, 3), 2, "int32", "int32", "float64"),
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![1i32, 0, 2])),
+            ("indices_1", Buffer::from_vec(vec![0i32, 1])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0])),
+        ],
+    )
+    .unwrap();
+    assert!(matches!(
+        bad_start.validate_full(),
+        Err(ArrayError::Structure { .. })
+    ));
+}
+
+#[test]
+fn wrong_pointer_length_or_end_is_rejected_in_o1() {
+    // Wrong length.
+    let err = SparseArray::try_new(
+        csr_desc((2, 3), 2, "int32", "int32", "float64"),
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0i32, 2])),
+            ("indices_1", Buffer::from_vec(vec![0i32, 1])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0])),
+        ],
+    )
+    .unwrap_err();
+    assert!(matches!(err, ArrayError::Descriptor(_)), "{err}");
+    // Last pointer disagrees with nnz.
+    let err = SparseArray::try_new(
+        csr_desc((2, 3), 2, "int32", "int32", "float64"),
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0i32, 1, 3])),
+            ("indices_1", Buffer::from_vec(vec![0i32, 1])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0])),
+        ],
+    )
+    .unwrap_err();
+    assert!(matches!(err, ArrayError::Descriptor(_)), "{err}");
+}
+
+#[test]
+fn missing_unexpected_and_mistyped_arrays_are_rejected() {
+    let d = csr_desc((2, 3), 2, "int32", "int64", "float64");
+    let ptr = Buffer::from_vec(vec![0i32, 1, 2]);
+    let idx = Buffer::from_vec(vec![0i64, 1]);
+    let val = Buffer::from_vec(vec![1.0f64, 2.0]);
+    let err = SparseArray::try_new(
+        d.clone(),
+        [("pointers_to_1", ptr.clone()), ("indices_1", idx.clone())],
+    )
+    .unwrap_err();
+    assert!(matches!(err, ArrayError::MissingArray { ref array } if array == "values"));
+    let err = SparseArray::try_new(
+        d.clone(),
+        [
+            ("pointers_to_1", ptr.clone()),
+            ("indices_1", idx.clone()),
+            ("values", val.clone()),
+            ("indices_0", idx.clone()),
+        ],
+    )
+    .unwrap_err();
+    assert!(matches!(err, ArrayError::UnexpectedArray { ref array } if array == "indices_0"));
+    // §13 row 10: labels swapped between pointers and indices are caught by the dtypes.
+    let err = SparseArray::try_new(
+        d,
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0i64, 1, 2])),
+            ("indices_1", Buffer::from_vec(vec![0i32, 1])),
+            ("values", val),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ArrayError::DTypeMismatch { ref array, found: DType::I64, .. } if array == "pointers_to_1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bool_values_and_interleaved_complex_are_viewed_zero_copy() {
+    let d = desc(
+        r#""format": "CVEC", "shape": [4], "number_of_stored_values": 2,
+           "data_types": {"indices_0": "int32", "values": "complex[float32]"}"#,
+    );
+    let interleaved = Buffer::from_vec(vec![1.0f32, 2.0, 3.0, 4.0]);
+    let a = SparseArray::try_new(
+        d,
+        [
+            ("indices_0", Buffer::from_vec(vec![1i32, 3])),
+            ("values", interleaved.clone()),
+        ],
+    )
+    .unwrap();
+    let values = a.array("values").unwrap();
+    assert_eq!(values.dtype(), DType::Complex64);
+    assert_eq!(values.len(), 2);
+    assert!(values.shares_memory_with(&interleaved));
+    let c = values.as_slice::<Complex64>().unwrap();
+    assert_eq!((c[1].re, c[1].im), (3.0, 4.0));
+
+    let d = desc(
+        r#""format": "CVEC", "shape": [4], "number_of_stored_values": 2,
+           "data_types": {"indices_0": "int32", "values": "bint8"}"#,
+    );
+    let bools = Buffer::zeroed(DType::Bool, 2, sparsebridge_buffer::Device::Cpu).unwrap();
+    let a = SparseArray::try_new(
+        d,
+        [
+            ("indices_0", Buffer::from_vec(vec![0i32, 2])),
+            ("values", bools),
+        ],
+    )
+    .unwrap();
+    assert_eq!(a.array("values").unwrap().dtype(), DType::U8);
+}
+
+#[test]
+fn dcsr_rejects_empty_stored_rows_and_coo_checks_lexicographic_order() {
+    let d = desc(
+        r#""format": "DCSR", "shape": [4, 4], "number_of_stored_values": 2,
+           "data_types": {"indices_0": "uint8", "pointers_to_1": "uint8", "indices_1": "uint8", "values": "float64"}"#,
+    );
+    let good = SparseArray::try_new(
+        d.clone(),
+        [
+            ("indices_0", Buffer::from_vec(vec![1u8, 3])),
+            ("pointers_to_1", Buffer::from_vec(vec![0u8, 1, 2])),
+            ("indices_1", Buffer::from_vec(vec![2u8, 0])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0])),
+        ],
+    )
+    .unwrap();
+    good.validate_full().unwrap();
+    let empty_row = SparseArray::try_new(
+        d,
+        [
+            ("indices_0", Buffer::from_vec(vec![1u8, 2, 3])),
+            ("pointers_to_1", Buffer::from_vec(vec![0u8, 1, 1, 2])),
+            ("indices_1", Buffer::from_vec(vec![2u8, 0])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0])),
+        ],
+    )
+    .unwrap();
+    let err = empty_row.validate_full().unwrap_err();
+    assert!(err.to_string().contains("empty segment"), "{err}");
+
+    let coo = desc(
+        r#""format": "COOR", "shape": [3, 3], "number_of_stored_values": 3,
+           "data_types": {"indices_0": "int16", "indices_1": "int16", "values": "float64"}"#,
+    );
+    let sorted = SparseArray::try_new(
+        coo.clone(),
+        [
+            ("indices_0", Buffer::from_vec(vec![0i16, 1, 1])),
+            ("indices_1", Buffer::from_vec(vec![2i16, 0, 1])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0, 3.0])),
+        ],
+    )
+    .unwrap();
+    sorted.validate_full().unwrap();
+    let unsorted = SparseArray::try_new(
+        coo,
+        [
+            ("indices_0", Buffer::from_vec(vec![0i16, 1, 1])),
+            ("indices_1", Buffer::from_vec(vec![2i16, 1, 0])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0, 3.0])),
+        ],
+    )
+    .unwrap();
+    assert!(matches!(
+        unsorted.validate_full(),
+        Err(ArrayError::Structure { position: 2, .. })
+    ));
+}
+
+#[test]
+fn cooc_bounds_follow_the_transpose() {
+    // COOC of a 2x3 matrix: indices_0 are columns (< 3), indices_1 rows (< 2) (§13 row 3).
+    let d = desc(
+        r#""format": "COOC", "shape": [2, 3], "number_of_stored_values": 2,
+           "data_types": {"indices_0": "int32", "indices_1": "int32", "values": "float64"}"#,
+    );
+    let ok = SparseArray::try_new(
+        d.clone(),
+        [
+            ("indices_0", Buffer::from_vec(vec![0i32, 2])),
+            ("indices_1", Buffer::from_vec(vec![1i32, 0])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0])),
+        ],
+    )
+    .unwrap();
+    ok.validate_full().unwrap();
+    let bad = SparseArray::try_new(
+        d,
+        [
+            ("indices_0", Buffer::from_vec(vec![0i32, 1])),
+            ("indices_1", Buffer::from_vec(vec![2i32, 0])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0])),
+        ],
+    )
+    .unwrap();
+    let err = bad.validate_full().unwrap_err();
+    assert!(
+        matches!(err, ArrayError::Structure { ref array, .. } if array == "indices_1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dense_formats_need_no_structure_check() {
+    let d = desc(
+        r#""format": "DMATC", "shape": [2, 3], "number_of_stored_values": 6,
+           "data_types": {"values": "float64"}"#,
+    );
+    let a = SparseArray::try_new(d, [("values", Buffer::from_vec(vec![0.0f64; 6]))]).unwrap();
+    a.validate_full().unwrap();
+}
