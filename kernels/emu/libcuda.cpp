@@ -333,6 +333,12 @@ SBEMU_API CUresult cuDriverGetVersion(int* v) {
   *v = 13000;
   return SUCCESS;
 }
+// NVRTC dlopens libcuda.so.1 and, after cuInit, asks for the driver's private export tables.
+// The emulator has none: CUDA_ERROR_NOT_FOUND (500) makes NVRTC fall back to its own code.
+SBEMU_API CUresult cuGetExportTable(const void** table, const void* /*export_id*/) {
+  if (table != nullptr) *table = nullptr;
+  return NOT_FOUND;
+}
 SBEMU_API CUresult cuGetErrorName(CUresult e, const char** s) {
   if (s == nullptr) return INVALID_VALUE;
   *s = error_name(e);

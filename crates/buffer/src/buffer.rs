@@ -59,7 +59,7 @@ impl Storage {
         }
     }
 
-    fn cuda(alloc: DeviceAlloc) -> Self {
+    pub(crate) fn cuda(alloc: DeviceAlloc) -> Self {
         Storage {
             addr: alloc.ptr as usize,
             bytes: alloc.bytes,

@@ -3,10 +3,26 @@
 //!
 //! Every entry point goes through [`probe`] first: cudarc panics when `libcuda` is missing or a
 //! symbol is absent, so nothing here touches the driver before the probe has succeeded.
+//!
+//! Kernels: [`compile_ptx`] (NVRTC, guarded by [`kernel_compiler`]), [`parse_entries`] (PTX
+//! `.entry` parameter lists), [`CudaDevice::load_module`] (per-device cache; every
+//! [`KernelSignature`] of the module's launch table is checked against the PTX before the first
+//! launch), [`Kernel::launch`] (typed [`KernelArg`]s) and [`DeviceBufferMut`] outputs.
+
+mod launch;
+mod nvrtc;
+mod ptx;
+
+pub use launch::{
+    DeviceBufferMut, Kernel, KernelArg, KernelError, KernelModule, KernelSignature, ModuleSource,
+    ParamType, check_signature,
+};
+pub use nvrtc::{compile_ptx, kernel_options};
+pub use ptx::{PtxEntry, PtxParam, PtxParseError, parse_entries};
 
 use std::collections::HashMap;
 use std::ffi::c_void;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use cudarc::driver::{CudaContext, CudaStream, DriverError, result, sys};
 
@@ -135,6 +151,20 @@ pub fn is_available() -> bool {
     probe().is_ok()
 }
 
+/// Kernels launched so far when the loaded driver is sparsebridge's emulator
+/// (`sbemu_launch_count`, kernels/emu), `None` on a real driver or without CUDA. Tests use it to
+/// prove that work ran through the emulated driver.
+pub fn emulator_launch_count() -> Option<u64> {
+    probe().ok()?;
+    // SAFETY: the probe succeeded, so the driver library is loaded and `culib` does not panic.
+    let lib = unsafe { sys::culib() };
+    // SAFETY: only looks the symbol up; the emulator defines it as
+    // `unsigned long long sbemu_launch_count(void)`, which matches the type below.
+    let f = unsafe { lib.get::<unsafe extern "C" fn() -> u64>(b"sbemu_launch_count\0") }.ok()?;
+    // SAFETY: a plain counter read with no arguments.
+    Some(unsafe { f() })
+}
+
 /// Whether NVRTC can be loaded (cached). Callers compiling kernels check this after [`probe`].
 pub fn kernel_compiler() -> Result<(), DeviceUnavailable> {
     static NVRTC: OnceLock<bool> = OnceLock::new();
@@ -154,6 +184,8 @@ pub struct CudaDevice {
     ordinal: u16,
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
+    /// Kernel modules loaded on this device, by name.
+    modules: RwLock<HashMap<String, Arc<KernelModule>>>,
 }
 
 /// The cached [`CudaDevice`] for `ordinal` (probes first; typed error if CUDA is unusable).
@@ -182,6 +214,7 @@ pub fn device(ordinal: u16) -> Result<Arc<CudaDevice>, BufferError> {
         ordinal,
         ctx,
         stream,
+        modules: RwLock::new(HashMap::new()),
     });
     map.insert(ordinal, dev.clone());
     Ok(dev)

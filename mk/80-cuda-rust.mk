@@ -1,0 +1,31 @@
+# The Rust CUDA path end to end under the emulated driver (issue 5 §3, issue 4 "CUDA"):
+#   test-emu   crates/buffer/tests/kernel_*.rs and crates/convert/tests/cuda_*.rs with
+#              SPARSEBRIDGE_REQUIRE_CUDA=1 (skips become failures), LD_LIBRARY_PATH = the emulator
+#              (target/emu) + NVRTC's lib dir from the pinned CUDA wheels ($(CUDA_VENV)); PTX comes
+#              from that real NVRTC at run time. Prints how many CUDA-path tests ran (must be > 0).
+# Needs `emu` and `cuda-tools` (mk/30-kernels.mk). docs/gpu-testing.md, section "The Rust CUDA path".
+CUDA_RUST_OUT := target/cuda-rust
+# Small blocks: many blocks, partial tiles and multi-level scans from small inputs (the emulator
+# costs ~25 µs per emulated thread). Real GPUs use the default, 256.
+CUDA_RUST_BLOCK ?= 32
+CUDA_RUST_TESTS := $(patsubst crates/buffer/tests/%.rs,%,$(wildcard crates/buffer/tests/kernel_*.rs))
+CUDA_CONVERT_TESTS := $(patsubst crates/convert/tests/%.rs,%,$(wildcard crates/convert/tests/cuda_*.rs))
+
+TEST_STEPS += test-emu
+
+.PHONY: test-emu
+
+test-emu: emu cuda-tools
+	@set -euo pipefail; \
+	nv=$$($(CUDA_VENV)/bin/python -c 'import nvidia, os; print(os.path.join(list(nvidia.__path__)[0], "cu13", "lib"))'); \
+	emu=$(CURDIR)/$(EMU_DIR); \
+	mkdir -p $(CUDA_RUST_OUT); log=$(CUDA_RUST_OUT)/test-emu.log; : > $$log; \
+	export LD_LIBRARY_PATH="$$emu:$$nv$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" SPARSEBRIDGE_REQUIRE_CUDA=1 \
+		SBEMU_QUIET=1 SPARSEBRIDGE_CUDA_BLOCK=$(CUDA_RUST_BLOCK); \
+	start=$$(date +%s); \
+	$(CARGO) test -p sparsebridge-buffer $(addprefix --test ,$(CUDA_RUST_TESTS)) 2>&1 | tee -a $$log; \
+	$(CARGO) test -p sparsebridge-convert $(addprefix --test ,$(CUDA_CONVERT_TESTS)) 2>&1 | tee -a $$log; \
+	n=$$(grep -o 'CUDA-PATH-RAN [A-Za-z0-9_]*' $$log | sort -u | wc -l); \
+	skipped=$$(grep -c '^SKIPPED ' $$log || true); \
+	echo "test-emu: $$n CUDA-path tests executed against the emulated driver ($$emu), $$skipped skipped, $$(( $$(date +%s) - start )) s"; \
+	test "$$n" -gt 0
