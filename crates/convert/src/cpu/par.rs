@@ -1,0 +1,156 @@
+//! Parallel building blocks: chunked scan, destination partitions, disjoint splits.
+
+use rayon::prelude::*;
+
+use crate::index::Index;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Below this many elements a loop runs on one thread (default 32768).
+static SERIAL_CUTOFF: AtomicUsize = AtomicUsize::new(1 << 15);
+
+/// The size below which loops run on one thread.
+#[inline]
+pub(crate) fn serial_cutoff() -> usize {
+    SERIAL_CUTOFF.load(Ordering::Relaxed).max(1)
+}
+
+/// Sets the size below which loops run on one thread (default 32768). Tests lower it so that
+/// small inputs take the parallel, partitioned paths; results never depend on it.
+#[doc(hidden)]
+pub fn set_serial_cutoff(n: usize) {
+    SERIAL_CUTOFF.store(n.max(1), Ordering::Relaxed);
+}
+
+/// Number of worker threads rayon uses here (at least 1).
+pub(crate) fn threads() -> usize {
+    rayon::current_num_threads().max(1)
+}
+
+/// A zeroed vector of `n` elements, allocated with `alloc_zeroed` (lazily zeroed pages).
+pub(crate) fn zeroed<T: bytemuck::Zeroable>(n: usize) -> Vec<T> {
+    bytemuck::zeroed_vec(n)
+}
+
+/// In-place exclusive prefix sum of `counts`; returns the total.
+///
+/// Two passes over chunks (rayon has no scan): chunk sums in parallel, a serial carry over the
+/// chunk sums, then a parallel per-chunk scan. Sums are of element counts, so they cannot
+/// overflow as long as the counts describe an in-memory array; a wrapping add keeps the
+/// function total anyway.
+pub fn exclusive_scan(counts: &mut [usize]) -> usize {
+    let n = counts.len();
+    if n < serial_cutoff() {
+        let mut acc = 0usize;
+        for c in counts.iter_mut() {
+            let v = *c;
+            *c = acc;
+            acc = acc.wrapping_add(v);
+        }
+        return acc;
+    }
+    let chunk = n.div_ceil(threads() * 4).max(serial_cutoff().min(4096));
+    let sums: Vec<usize> = counts
+        .par_chunks(chunk)
+        .map(|c| c.iter().fold(0usize, |a, &b| a.wrapping_add(b)))
+        .collect();
+    let mut carries = Vec::with_capacity(sums.len());
+    let mut acc = 0usize;
+    for s in sums {
+        carries.push(acc);
+        acc = acc.wrapping_add(s);
+    }
+    counts
+        .par_chunks_mut(chunk)
+        .zip(carries)
+        .for_each(|(c, mut a)| {
+            for x in c.iter_mut() {
+                let v = *x;
+                *x = a;
+                a = a.wrapping_add(v);
+            }
+        });
+    acc
+}
+
+/// Splits `s` into consecutive pieces ending at `ends` (non-decreasing, last = `s.len()`).
+///
+/// Callers derive `ends` from validated, monotone pointers; the clamps only keep a broken
+/// invariant from panicking.
+pub(crate) fn split_at_ends<'a, T>(mut s: &'a mut [T], ends: &[usize]) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(ends.len());
+    let mut start = 0usize;
+    for &e in ends {
+        debug_assert!(
+            e >= start && e - start <= s.len(),
+            "split bounds must be monotone"
+        );
+        let len = e.saturating_sub(start).min(s.len());
+        let (head, tail) = std::mem::take(&mut s).split_at_mut(len);
+        out.push(head);
+        s = tail;
+        start = e;
+    }
+    out
+}
+
+/// Major-dimension boundaries `[0 = b0 < … < bk = major]` splitting `pointers` (length
+/// `major + 1`, monotone) into `parts` ranges of about equal entries plus rows.
+pub(crate) fn balanced_bounds(pointers: &[usize], parts: usize) -> Vec<usize> {
+    let major = pointers.len().saturating_sub(1);
+    let nnz = pointers.last().copied().unwrap_or(0);
+    let total = nnz.saturating_add(major);
+    let parts = parts.max(1);
+    let mut bounds = Vec::with_capacity(parts + 1);
+    bounds.push(0);
+    for k in 1..parts {
+        let target = (total as u128 * k as u128 / parts as u128) as usize;
+        let pos = partition_point_weight(pointers, target);
+        let prev = *bounds.last().unwrap_or(&0);
+        bounds.push(pos.clamp(prev, major));
+    }
+    bounds.push(major);
+    bounds
+}
+
+/// First `r` in `0..=major` with `pointers[r] + r >= target`.
+fn partition_point_weight(pointers: &[usize], target: usize) -> usize {
+    let (mut lo, mut hi) = (0usize, pointers.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pointers[mid].saturating_add(mid) < target {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo.min(pointers.len().saturating_sub(1))
+}
+
+/// Equal-width boundaries of `0..n` in `parts` ranges.
+pub(crate) fn even_bounds(n: usize, parts: usize) -> Vec<usize> {
+    let parts = parts.max(1);
+    (0..=parts)
+        .map(|k| (n as u128 * k as u128 / parts as u128) as usize)
+        .collect()
+}
+
+/// Converts validated `usize` pointers to `P` (the caller checked that the last one fits).
+pub(crate) fn to_pointers<P: Index>(ptr: &[usize]) -> Vec<P> {
+    let mut out: Vec<P> = Vec::with_capacity(ptr.len());
+    ptr.par_iter()
+        .with_min_len(serial_cutoff())
+        .map(|&p| P::from_usize_unchecked(p))
+        .collect_into_vec(&mut out);
+    out
+}
+
+/// Reads validated pointers of type `P` as `usize`.
+pub(crate) fn from_pointers<P: Index>(ptr: &[P]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::with_capacity(ptr.len());
+    ptr.par_iter()
+        .with_min_len(serial_cutoff())
+        .map(|&p| p.to_usize().unwrap_or(0))
+        .collect_into_vec(&mut out);
+    out
+}

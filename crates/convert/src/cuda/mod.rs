@@ -1,0 +1,848 @@
+//! The CUDA engine: [`crate::engine::convert`] on a `Device::Cuda(n)` array runs here, with the
+//! kernels of `kernels/*.cu` compiled at run time by NVRTC (cached per device) and launched only
+//! through the typed wrappers generated from the launch table ([`table::TABLE`]), which is
+//! compared with each module's PTX when the module is loaded. Nothing goes through the host
+//! except O(1) reads (an error position, a value named in an error) and the explanation of a
+//! failed device validation (the invalid array is copied to the host so that the error is the
+//! CPU validator's, word for word).
+//!
+//! | conversion | kernels (kernels/README.md) |
+//! |---|---|
+//! | validation (`validate_full`) | `cast_<P>_u64`, `validate_ptr`, `validate_csr_<I>`; `validate_coo_<I>` |
+//! | COOR → CSR, COOC → CSC | `coo_ptr_<I>` (+ `cast_u64_<P>`); `indices_1` and `values` shared |
+//! | CSR → COOR, CSC → COOC | `csr_expand_<I>`; `indices_1` and `values` shared |
+//! | CSR ↔ CSC, COOR ↔ COOC, and the mixed pairs | expand, LSD radix sort (`radix_hist`, scan, `radix_scatter`) carrying a permutation, `gather_<w>` of indices and values, `coo_ptr_<I>` |
+//! | index and pointer width | `cast_<S>_<D>` with the first position that does not fit |
+
+pub mod table;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use sparsebridge_array::{SparseArray, dtype_of};
+use sparsebridge_buffer::cuda::{
+    self, CudaDevice, DeviceBufferMut, KernelArg, KernelError, KernelSignature, ModuleSource,
+};
+use sparsebridge_buffer::{Buffer, DType, Device};
+use sparsebridge_descriptor::{Descriptor, PredefinedFormat, ScalarType};
+
+use crate::engine::{ConvertOptions, Converted, EngineError, Target};
+use crate::index::check_fits;
+use crate::{ConvertError, Index};
+use table::{Family, Launch, TABLE};
+
+const COMMON: &str = include_str!("../../../../kernels/common.cuh");
+
+/// The source of `kernels/<file>.cu`.
+fn source(file: &str) -> Option<&'static str> {
+    Some(match file {
+        "scan" => include_str!("../../../../kernels/scan.cu"),
+        "coo" => include_str!("../../../../kernels/coo.cu"),
+        "sort" => include_str!("../../../../kernels/sort.cu"),
+        "gather" => include_str!("../../../../kernels/gather.cu"),
+        "cast" => include_str!("../../../../kernels/cast.cu"),
+        "validate" => include_str!("../../../../kernels/validate.cu"),
+        _ => return None,
+    })
+}
+
+/// Threads per block: 256, or `SPARSEBRIDGE_CUDA_BLOCK` (a multiple of 32 in 32..=1024; tests
+/// use small blocks to get many blocks and partial tiles from small inputs).
+fn block_size() -> u32 {
+    static BLOCK: OnceLock<u32> = OnceLock::new();
+    *BLOCK.get_or_init(|| {
+        std::env::var("SPARSEBRIDGE_CUDA_BLOCK")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|b| (32..=1024).contains(b) && b % 32 == 0)
+            .unwrap_or(256)
+    })
+}
+
+/// Loads (compiling on first use, cached per device) the module of `file`, checking every
+/// launch-table row of that file against its PTX.
+fn module(dev: &Arc<CudaDevice>, file: &str) -> Result<Arc<cuda::KernelModule>, KernelError> {
+    let src = source(file).ok_or_else(|| KernelError::UnknownKernel {
+        module: format!("{file}.cu"),
+        kernel: "(no such kernel file)".to_owned(),
+    })?;
+    let rows: Vec<&Family> = TABLE.iter().filter(|f| f.file == file).collect();
+    let names: Vec<Vec<String>> = rows
+        .iter()
+        .map(|f| f.suffixes.all().iter().map(|s| f.kernel_name(s)).collect())
+        .collect();
+    let sigs: Vec<KernelSignature<'_>> = rows
+        .iter()
+        .zip(&names)
+        .flat_map(|(f, ns)| {
+            ns.iter().map(|n| KernelSignature {
+                name: n,
+                params: f.params,
+            })
+        })
+        .collect();
+    let name = format!("{file}.cu");
+    dev.load_module(&ModuleSource {
+        name: &name,
+        source: src,
+        headers: &[("common.cuh", COMMON)],
+        signatures: &sigs,
+    })
+}
+
+/// Checks a launch-table row (every suffix) against the PTX of its module on device `ordinal`,
+/// compiling the module if needed. The shipped table passes; a row whose parameter is 32-bit
+/// where the PTX is 64-bit fails with [`KernelError::ParamSize`] naming the kernel and the
+/// parameter (issue 5, planted bug b).
+pub fn check_family(ordinal: u16, family: &Family) -> Result<(), KernelError> {
+    let dev = cuda::device(ordinal)?;
+    let m = module(&dev, family.file)?;
+    for s in family.suffixes.all() {
+        let name = family.kernel_name(&s);
+        m.check(&KernelSignature {
+            name: &name,
+            params: family.params,
+        })?;
+    }
+    Ok(())
+}
+
+/// Loads every module of the launch table on device `ordinal` (each load checks its rows).
+pub fn verify_table(ordinal: u16) -> Result<usize, KernelError> {
+    let dev = cuda::device(ordinal)?;
+    let mut files: Vec<&str> = TABLE.iter().map(|f| f.file).collect();
+    files.dedup();
+    for f in &files {
+        module(&dev, f)?;
+    }
+    Ok(TABLE.iter().map(|f| f.suffixes.all().len()).sum())
+}
+
+/// The engine's device context: one device, a block size, typed launches.
+struct Gpu {
+    dev: Arc<CudaDevice>,
+    block: u32,
+    /// Modules already loaded (and checked) during this conversion, by file.
+    modules: RefCell<HashMap<&'static str, Arc<cuda::KernelModule>>>,
+}
+
+impl Launch for Gpu {
+    fn launch(
+        &self,
+        family: &Family,
+        suffix: &str,
+        grid: u32,
+        block: u32,
+        args: &[KernelArg],
+    ) -> Result<(), EngineError> {
+        let cached = self.modules.borrow().get(family.file).cloned();
+        let m = match cached {
+            Some(m) => m,
+            None => {
+                let m = module(&self.dev, family.file)?;
+                self.modules.borrow_mut().insert(family.file, m.clone());
+                m
+            }
+        };
+        let name = family.kernel_name(suffix);
+        let k = m.kernel(&KernelSignature {
+            name: &name,
+            params: family.params,
+        })?;
+        k.launch(grid, block, args)?;
+        Ok(())
+    }
+}
+
+fn suffix(dt: DType) -> Result<&'static str, EngineError> {
+    Ok(match dt {
+        DType::I8 => "i8",
+        DType::I16 => "i16",
+        DType::I32 => "i32",
+        DType::I64 => "i64",
+        DType::U8 => "u8",
+        DType::U16 => "u16",
+        DType::U32 => "u32",
+        DType::U64 => "u64",
+        other => return Err(EngineError::Unsupported(format!("index dtype {other}"))),
+    })
+}
+
+fn width_suffix(dt: DType) -> Result<&'static str, EngineError> {
+    Ok(match dt.size() {
+        1 => "b1",
+        2 => "b2",
+        4 => "b4",
+        8 => "b8",
+        16 => "b16",
+        _ => return Err(EngineError::Unsupported(format!("value dtype {dt}"))),
+    })
+}
+
+/// Runs `$body` with `$t` bound to the Rust type of integer dtype `$dt`.
+macro_rules! with_index {
+    ($dt:expr, $t:ident, $body:block) => {
+        match $dt {
+            DType::U8 => {
+                type $t = u8;
+                $body
+            }
+            DType::U16 => {
+                type $t = u16;
+                $body
+            }
+            DType::U32 => {
+                type $t = u32;
+                $body
+            }
+            DType::U64 => {
+                type $t = u64;
+                $body
+            }
+            DType::I8 => {
+                type $t = i8;
+                $body
+            }
+            DType::I16 => {
+                type $t = i16;
+                $body
+            }
+            DType::I32 => {
+                type $t = i32;
+                $body
+            }
+            DType::I64 => {
+                type $t = i64;
+                $body
+            }
+            other => {
+                return Err(EngineError::Unsupported(format!("index dtype {other}")));
+            }
+        }
+    };
+}
+
+/// `check_fits` for a dtype known at run time.
+fn fits(dt: DType, max: usize, what: &'static str) -> Result<(), EngineError> {
+    with_index!(dt, T, { Ok(check_fits::<T>(max, what)?) })
+}
+
+/// Element `k` of an integer buffer on any device, widened (one element is copied).
+fn read_i128(b: &Buffer, k: usize) -> Result<i128, EngineError> {
+    let one = b.slice(k, 1)?;
+    with_index!(one.dtype(), T, { Ok(one.to_vec::<T>()?[0].to_i128()) })
+}
+
+fn dtype_name(dt: DType) -> Result<&'static str, EngineError> {
+    with_index!(dt, T, { Ok(<T as Index>::DTYPE) })
+}
+
+fn to_u32(v: u64, what: &str) -> Result<u32, EngineError> {
+    u32::try_from(v).map_err(|_| EngineError::Unsupported(format!("{what} {v} above u32 blocks")))
+}
+
+fn to_u64(v: usize) -> u64 {
+    // usize is at most 64 bits on every supported target.
+    v as u64
+}
+
+impl Gpu {
+    fn new(ordinal: u16) -> Result<Self, EngineError> {
+        Ok(Gpu {
+            dev: cuda::device(ordinal)?,
+            block: block_size(),
+            modules: RefCell::new(HashMap::new()),
+        })
+    }
+
+    fn tile(&self) -> u64 {
+        u64::from(self.block) * 4
+    }
+
+    /// Blocks for a grid-stride kernel over `n` items (at least 1, at most 65535).
+    fn grid(&self, n: u64) -> u32 {
+        let g = n.div_ceil(u64::from(self.block)).clamp(1, 65_535);
+        // Clamped to 65535 above.
+        g as u32
+    }
+
+    /// `G(n)` of kernels/README.md: exact-grid tiles.
+    fn tiles(&self, n: u64) -> u64 {
+        n.div_ceil(self.tile())
+    }
+
+    fn alloc(&self, dtype: DType, len: usize) -> Result<DeviceBufferMut, EngineError> {
+        Ok(self.dev.alloc_uninit(dtype, len)?)
+    }
+
+    /// A `first_bad` cell set to "none" (all ones).
+    fn bad_cell(&self) -> Result<DeviceBufferMut, EngineError> {
+        let mut b = self.alloc(DType::U64, 1)?;
+        b.memset(0xFF)?;
+        Ok(b)
+    }
+
+    fn read_bad(&self, cell: &DeviceBufferMut) -> Result<Option<usize>, EngineError> {
+        let v = cell.to_vec::<u64>()?[0];
+        Ok(if v == u64::MAX {
+            None
+        } else {
+            Some(usize::try_from(v).unwrap_or(usize::MAX))
+        })
+    }
+
+    /// Exclusive scan of `n` u64 at `x`, in place (kernels/README.md sequence).
+    fn scan(&self, x: u64, n: u64) -> Result<(), EngineError> {
+        if n == 0 {
+            return Ok(());
+        }
+        let g = self.tiles(n);
+        let gu = to_u32(g, "scan grid")?;
+        if g == 1 {
+            return self.scan_tiles_u64("", 1, self.block, x, x, 0, n);
+        }
+        let len = usize::try_from(g).map_err(|_| EngineError::Unsupported("scan size".into()))?;
+        let sums = self.alloc(DType::U64, len)?;
+        self.scan_tiles_u64("", gu, self.block, x, x, sums.ptr(), n)?;
+        self.scan(sums.ptr(), g)?;
+        self.scan_add_u64("", self.grid(n), self.block, x, sums.ptr(), n, self.tile())
+    }
+
+    /// `input` cast to `to` on the device (shared when the dtype already matches).
+    fn cast_buffer(
+        &self,
+        input: &Buffer,
+        to: DType,
+        array: &'static str,
+        copied: &mut bool,
+    ) -> Result<Buffer, EngineError> {
+        if input.dtype() == to {
+            return Ok(input.clone());
+        }
+        *copied = true;
+        let n = input.len();
+        let out = self.alloc(to, n)?;
+        if n > 0 {
+            let bad = self.bad_cell()?;
+            let sfx = format!("{}_{}", suffix(input.dtype())?, suffix(to)?);
+            let n64 = to_u64(n);
+            self.cast(
+                &sfx,
+                self.grid(n64),
+                self.block,
+                input.cuda_ptr()?,
+                out.ptr(),
+                n64,
+                bad.ptr(),
+            )?;
+            if let Some(position) = self.read_bad(&bad)? {
+                return Err(ConvertError::DoesNotFit {
+                    array,
+                    position,
+                    value: read_i128(input, position)?,
+                    dtype: dtype_name(to)?,
+                }
+                .into());
+            }
+        }
+        Ok(out.freeze())
+    }
+
+    /// Pointers (any integer dtype, validated: non-negative) as u64 device memory.
+    fn pointers_u64(&self, ptr: &Buffer) -> Result<Buffer, EngineError> {
+        match ptr.dtype() {
+            DType::U64 => Ok(ptr.clone()),
+            // Validated pointers are non-negative: the bytes are the same.
+            DType::I64 => Ok(ptr.reinterpret(DType::U64)?),
+            _ => {
+                let mut c = false;
+                self.cast_buffer(ptr, DType::U64, "pointers_to_1", &mut c)
+            }
+        }
+    }
+
+    /// u64 pointers narrowed to `to` (the caller checked that nnz fits `to`).
+    fn pointers_from_u64(&self, ptr: DeviceBufferMut, to: DType) -> Result<Buffer, EngineError> {
+        let ptr = ptr.freeze();
+        if to == DType::U64 {
+            return Ok(ptr);
+        }
+        let mut c = false;
+        self.cast_buffer(&ptr, to, "pointers_to_1", &mut c)
+    }
+
+    /// Sorted major indices (dtype of `majors`) → u64 pointers over `extent` segments.
+    fn compress(&self, majors: &Buffer, extent: usize) -> Result<DeviceBufferMut, EngineError> {
+        let len = extent.checked_add(1).ok_or(ConvertError::SizeOverflow {
+            what: "pointers_to_1 length",
+        })?;
+        let ptr = self.alloc(DType::U64, len)?;
+        let nnz = to_u64(majors.len());
+        self.coo_ptr(
+            suffix(majors.dtype())?,
+            self.grid(nnz + 1),
+            self.block,
+            majors.cuda_ptr()?,
+            ptr.ptr(),
+            nnz,
+            to_u64(extent),
+        )?;
+        Ok(ptr)
+    }
+
+    /// u64 pointers over `extent` segments → `nnz` major indices of dtype `to`.
+    fn expand(
+        &self,
+        ptr64: &Buffer,
+        extent: usize,
+        nnz: usize,
+        to: DType,
+    ) -> Result<Buffer, EngineError> {
+        let rows = self.alloc(to, nnz)?;
+        let lanes = to_u64(extent).saturating_mul(32);
+        self.csr_expand(
+            suffix(to)?,
+            self.grid(lanes),
+            self.block,
+            ptr64.cuda_ptr()?,
+            rows.ptr(),
+            to_u64(extent),
+            to_u64(nnz),
+        )?;
+        Ok(rows.freeze())
+    }
+
+    /// Stable LSD radix sort of `keys` (values < `bound`), carrying a permutation: returns the
+    /// sorted keys and `perm` with sorted[i] = keys[perm[i]].
+    fn radix_sort(&self, keys: &Buffer, bound: usize) -> Result<(Buffer, Buffer), EngineError> {
+        let n = keys.len();
+        let n64 = to_u64(n);
+        let bits = usize::BITS - bound.saturating_sub(1).leading_zeros();
+        let passes = bits.div_ceil(8);
+        if passes == 0 || n <= 1 {
+            let perm = self.alloc(DType::U64, n)?;
+            self.iota_u64("", self.grid(n64), self.block, perm.ptr(), n64)?;
+            return Ok((keys.clone(), perm.freeze()));
+        }
+        let g = self.tiles(n64);
+        let gu = to_u32(g, "radix grid")?;
+        let hist_len = usize::try_from(g.saturating_mul(256))
+            .map_err(|_| EngineError::Unsupported("radix histogram size".into()))?;
+        let hist = self.alloc(DType::U64, hist_len)?;
+        let sfx = suffix(keys.dtype())?;
+        let bufs = [
+            (self.alloc(keys.dtype(), n)?, self.alloc(DType::U64, n)?),
+            (self.alloc(keys.dtype(), n)?, self.alloc(DType::U64, n)?),
+        ];
+        let (mut cur_keys, mut cur_perm) = (keys.cuda_ptr()?, 0u64);
+        let mut last = 0usize;
+        for pass in 0..passes {
+            let shift = pass * 8;
+            let out = &bufs[pass as usize % 2];
+            self.radix_hist(sfx, gu, self.block, cur_keys, hist.ptr(), n64, shift)?;
+            self.scan(hist.ptr(), to_u64(hist_len))?;
+            self.radix_scatter(
+                sfx,
+                gu,
+                self.block,
+                cur_keys,
+                cur_perm,
+                out.0.ptr(),
+                out.1.ptr(),
+                hist.ptr(),
+                n64,
+                shift,
+            )?;
+            cur_keys = out.0.ptr();
+            cur_perm = out.1.ptr();
+            last = pass as usize % 2;
+        }
+        let [a, b] = bufs;
+        let (k, p) = if last == 0 { a } else { b };
+        Ok((k.freeze(), p.freeze()))
+    }
+
+    /// `src` (elements of `src.dtype()`) gathered by `perm`.
+    fn gather_by(&self, src: &Buffer, perm: &Buffer) -> Result<Buffer, EngineError> {
+        let n = perm.len();
+        let out = self.alloc(src.dtype(), n)?;
+        let n64 = to_u64(n);
+        self.gather(
+            width_suffix(src.dtype())?,
+            self.grid(n64),
+            self.block,
+            src.cuda_ptr()?,
+            perm.cuda_ptr()?,
+            out.ptr(),
+            n64,
+            to_u64(src.len()),
+        )?;
+        Ok(out.freeze())
+    }
+
+    /// The O(nnz) structural check on the device. `Ok(false)`: invalid (explained by the caller).
+    fn validate(
+        &self,
+        a: &SparseArray,
+        compressed: bool,
+        extents: (usize, usize),
+    ) -> Result<bool, EngineError> {
+        let get = |n: &str| {
+            a.array(n)
+                .cloned()
+                .ok_or_else(|| EngineError::Unsupported(format!("missing array {n}")))
+        };
+        let inner = get("indices_1")?;
+        let nnz = to_u64(inner.len());
+        let (major, minor) = (to_u64(extents.0), to_u64(extents.1));
+        let bad = self.bad_cell()?;
+        if compressed {
+            let ptr = get("pointers_to_1")?;
+            if ptr.dtype() != DType::U64 {
+                // A negative pointer fails the cast: invalid.
+                let cell = self.bad_cell()?;
+                let out = self.alloc(DType::U64, ptr.len())?;
+                let n = to_u64(ptr.len());
+                let sfx = format!("{}_u64", suffix(ptr.dtype())?);
+                self.cast(
+                    &sfx,
+                    self.grid(n),
+                    self.block,
+                    ptr.cuda_ptr()?,
+                    out.ptr(),
+                    n,
+                    cell.ptr(),
+                )?;
+                if self.read_bad(&cell)?.is_some() {
+                    return Ok(false);
+                }
+                return self.validate_compressed(&out.freeze(), &inner, major, minor, nnz, &bad);
+            }
+            self.validate_compressed(&ptr, &inner, major, minor, nnz, &bad)
+        } else {
+            let mut outer = get("indices_0")?;
+            let mut inner = inner;
+            if outer.dtype() != inner.dtype() {
+                // Widen both to one type: u64 when both are unsigned, else i64. A value that
+                // does not fit (a u64 above i64::MAX) is out of bounds anyway: invalid.
+                let unsigned =
+                    |d: DType| matches!(d, DType::U8 | DType::U16 | DType::U32 | DType::U64);
+                let wide = if unsigned(outer.dtype()) && unsigned(inner.dtype()) {
+                    DType::U64
+                } else {
+                    DType::I64
+                };
+                let mut c = false;
+                match (
+                    self.cast_buffer(&outer, wide, "indices_0", &mut c),
+                    self.cast_buffer(&inner, wide, "indices_1", &mut c),
+                ) {
+                    (Ok(o), Ok(i)) => (outer, inner) = (o, i),
+                    (Err(EngineError::Convert(_)), _) | (_, Err(EngineError::Convert(_))) => {
+                        return Ok(false);
+                    }
+                    (Err(e), _) | (_, Err(e)) => return Err(e),
+                }
+            }
+            self.validate_coo(
+                suffix(inner.dtype())?,
+                self.grid(nnz),
+                self.block,
+                outer.cuda_ptr()?,
+                inner.cuda_ptr()?,
+                nnz,
+                major,
+                minor,
+                1,
+                bad.ptr(),
+            )?;
+            Ok(self.read_bad(&bad)?.is_none())
+        }
+    }
+
+    fn validate_compressed(
+        &self,
+        ptr64: &Buffer,
+        inner: &Buffer,
+        major: u64,
+        minor: u64,
+        nnz: u64,
+        bad: &DeviceBufferMut,
+    ) -> Result<bool, EngineError> {
+        self.validate_ptr(
+            "",
+            self.grid(major + 1),
+            self.block,
+            ptr64.cuda_ptr()?,
+            major,
+            nnz,
+            bad.ptr(),
+        )?;
+        if self.read_bad(bad)?.is_some() {
+            return Ok(false);
+        }
+        self.validate_csr(
+            suffix(inner.dtype())?,
+            self.grid(major.saturating_mul(32)),
+            self.block,
+            ptr64.cuda_ptr()?,
+            inner.cuda_ptr()?,
+            major,
+            minor,
+            nnz,
+            1,
+            bad.ptr(),
+        )?;
+        Ok(self.read_bad(bad)?.is_none())
+    }
+}
+
+/// The stored parts of a 2-D source, in its major orientation.
+struct Parts {
+    major: usize,
+    minor: usize,
+    outer: Buffer,
+    inner: Buffer,
+    values: Buffer,
+    iso: bool,
+}
+
+/// (compressed, column-major) of the four 2-D formats.
+fn layout(f: PredefinedFormat) -> Option<(bool, bool)> {
+    use PredefinedFormat as F;
+    Some(match f {
+        F::Csr => (true, false),
+        F::Csc => (true, true),
+        F::Coor => (false, false),
+        F::Cooc => (false, true),
+        _ => return None,
+    })
+}
+
+fn index_dtype(t: ScalarType) -> Result<DType, EngineError> {
+    match dtype_of(t) {
+        Some(d) if t.is_integer() => Ok(d),
+        _ => Err(EngineError::Unsupported(format!(
+            "index type {t} (index arrays need an integer type)"
+        ))),
+    }
+}
+
+fn scalar_for(dt: DType) -> Result<ScalarType, EngineError> {
+    sparsebridge_array::scalar_of(dt).ok_or_else(|| EngineError::Unsupported(format!("dtype {dt}")))
+}
+
+/// The invalid array's exact error: copy it to the host and run the CPU validator.
+fn explain_invalid(array: &SparseArray) -> EngineError {
+    let host: Result<Vec<(String, Buffer)>, _> = array
+        .arrays()
+        .iter()
+        .map(|(n, b)| b.copy_to(Device::Cpu).map(|h| (n.clone(), h)))
+        .collect();
+    let checked = host
+        .map_err(EngineError::from)
+        .and_then(|arrays| Ok(SparseArray::try_new(array.descriptor().clone(), arrays)?))
+        .and_then(|h| Ok(h.validate_full()?));
+    match checked {
+        Err(e) => e,
+        Ok(()) => EngineError::Unsupported(
+            "the device validation failed but the host validation passed (a kernel bug)".into(),
+        ),
+    }
+}
+
+/// [`crate::engine::convert`] for an array on `Device::Cuda(ordinal)`: runs on that device.
+pub(crate) fn convert(
+    array: &SparseArray,
+    target: &Target,
+    options: &ConvertOptions,
+    ordinal: u16,
+) -> Result<Converted, EngineError> {
+    let d = array.descriptor();
+    let src_format = d.alias().ok_or_else(|| {
+        EngineError::Unsupported(format!("source format {}", d.format().summary()))
+    })?;
+    let (Some((s_comp, s_col)), Some((d_comp, d_col))) =
+        (layout(src_format), layout(target.format))
+    else {
+        return Err(EngineError::Unsupported(format!(
+            "{src_format} -> {} on {} (the CUDA engine handles COOR, COOC, CSR and CSC)",
+            target.format,
+            array.device()
+        )));
+    };
+    let gpu = Gpu::new(ordinal)?;
+    let shape = d.shape();
+    let to_usize = |v: u64| {
+        usize::try_from(v).map_err(|_| EngineError::Unsupported(format!("extent {v} above usize")))
+    };
+    let (rows, cols) = (to_usize(shape[0])?, to_usize(shape[1])?);
+    let (major, minor) = if s_col { (cols, rows) } else { (rows, cols) };
+    if !array.is_validated() && !gpu.validate(array, s_comp, (major, minor))? {
+        return Err(explain_invalid(array));
+    }
+    let get = |name: &str| -> Result<Buffer, EngineError> {
+        array
+            .array(name)
+            .cloned()
+            .ok_or_else(|| EngineError::Unsupported(format!("missing array {name}")))
+    };
+    let p = Parts {
+        major,
+        minor,
+        outer: get(if s_comp { "pointers_to_1" } else { "indices_0" })?,
+        inner: get("indices_1")?,
+        values: get("values")?,
+        iso: d.value_type().iso,
+    };
+    let src_index = p.inner.dtype();
+    let src_pointer = if s_comp { p.outer.dtype() } else { src_index };
+    let index_t = match target.index_type {
+        Some(t) => index_dtype(t)?,
+        None => src_index,
+    };
+    let pointer_t = match (target.pointer_type, target.index_type) {
+        (Some(t), _) => index_dtype(t)?,
+        (None, Some(_)) => index_t,
+        (None, None) => src_pointer,
+    };
+    let mut copied = false;
+    let (outer, inner, values) = if s_col == d_col {
+        same_orientation(&gpu, &p, s_comp, d_comp, pointer_t, index_t, &mut copied)?
+    } else {
+        transposed(&gpu, &p, s_comp, d_comp, pointer_t, index_t, &mut copied)?
+    };
+    if options.copy == Some(false) && copied {
+        return Err(EngineError::CopyRequired {
+            target: target.format.to_string(),
+        });
+    }
+    let force_copy = options.copy == Some(true);
+    let fresh = |b: Buffer| -> Result<Buffer, EngineError> {
+        Ok(
+            if force_copy && array.arrays().iter().any(|(_, s)| s.shares_memory_with(&b)) {
+                b.copy_to(b.device())?
+            } else {
+                b
+            },
+        )
+    };
+    let (outer, inner, values) = (fresh(outer)?, fresh(inner)?, fresh(values)?);
+    copied |= force_copy;
+
+    let mut builder = Descriptor::builder(target.format, shape.to_vec(), d.nnz(), d.value_type())
+        .index_type(scalar_for(index_t)?)
+        .pointer_type(scalar_for(pointer_t)?);
+    if let Some(fill) = d.fill_type() {
+        builder = builder.fill(fill);
+    }
+    if let Some(s) = d.structure() {
+        builder = builder.structure(s);
+    }
+    if d.value_type().scalar.is_extension() {
+        builder = builder.extension_types(true);
+    }
+    for (k, v) in d.user_keys() {
+        builder = builder.user_key(k.clone(), v.clone());
+    }
+    let desc = builder.build()?;
+    let outer_name = if d_comp { "pointers_to_1" } else { "indices_0" };
+    let mut arrays = vec![
+        (outer_name.to_owned(), outer),
+        ("indices_1".to_owned(), inner),
+        ("values".to_owned(), values),
+    ];
+    if let Some(fv) = array.array("fill_value") {
+        arrays.push(("fill_value".to_owned(), fv.clone()));
+    }
+    arrays.sort_by_key(|(n, _)| desc.array_names().iter().position(|m| m == n));
+    Ok(Converted {
+        array: SparseArray::new_trusted(desc, arrays, array.device()),
+        copied,
+    })
+}
+
+/// Same major orientation: compress, expand, or cast.
+fn same_orientation(
+    gpu: &Gpu,
+    p: &Parts,
+    s_comp: bool,
+    d_comp: bool,
+    pointer_t: DType,
+    index_t: DType,
+    copied: &mut bool,
+) -> Result<(Buffer, Buffer, Buffer), EngineError> {
+    let inner = gpu.cast_buffer(&p.inner, index_t, "indices_1", copied)?;
+    let nnz = p.inner.len();
+    let outer = match (s_comp, d_comp) {
+        (true, true) => gpu.cast_buffer(&p.outer, pointer_t, "pointers_to_1", copied)?,
+        (false, false) => gpu.cast_buffer(&p.outer, index_t, "indices_0", copied)?,
+        (false, true) => {
+            *copied = true;
+            fits(pointer_t, nnz, "pointers_to_1")?;
+            let ptr = gpu.compress(&p.outer, p.major)?;
+            gpu.pointers_from_u64(ptr, pointer_t)?
+        }
+        (true, false) => {
+            *copied = true;
+            if nnz > 0 {
+                fits(index_t, p.major - 1, "indices_0")?;
+            }
+            let ptr64 = gpu.pointers_u64(&p.outer)?;
+            gpu.expand(&ptr64, p.major, nnz, index_t)?
+        }
+    };
+    Ok((outer, inner, p.values.clone()))
+}
+
+/// Opposite orientation: major indices, a stable radix sort by minor index carrying a
+/// permutation, gathers, then pointers when the target is compressed.
+fn transposed(
+    gpu: &Gpu,
+    p: &Parts,
+    s_comp: bool,
+    d_comp: bool,
+    pointer_t: DType,
+    index_t: DType,
+    copied: &mut bool,
+) -> Result<(Buffer, Buffer, Buffer), EngineError> {
+    *copied = true;
+    let mut scratch = false;
+    let inner = gpu.cast_buffer(&p.inner, index_t, "indices_1", &mut scratch)?;
+    let nnz = inner.len();
+    // The source's major indices, in the target index dtype (the CPU engine's check order).
+    let majors = if s_comp {
+        let ptr = gpu.cast_buffer(&p.outer, pointer_t, "pointers_to_1", &mut scratch)?;
+        fits(pointer_t, nnz, "pointers_to_1")?;
+        if nnz > 0 {
+            fits(index_t, p.major - 1, "indices_1 (row numbers)")?;
+        }
+        let ptr64 = gpu.pointers_u64(&ptr)?;
+        gpu.expand(&ptr64, p.major, nnz, index_t)?
+    } else {
+        let m = gpu.cast_buffer(&p.outer, index_t, "indices_0", &mut scratch)?;
+        fits(pointer_t, nnz, "pointers_to_1")?;
+        if nnz > 0 {
+            fits(index_t, p.major - 1, "indices_1 (row numbers)")?;
+        }
+        m
+    };
+    if !d_comp && nnz > 0 {
+        fits(index_t, p.minor - 1, "indices_0")?;
+    }
+    let (sorted_minor, perm) = gpu.radix_sort(&inner, p.minor)?;
+    let new_inner = gpu.gather_by(&majors, &perm)?;
+    let values = if p.iso {
+        p.values.clone()
+    } else {
+        gpu.gather_by(&p.values, &perm)?
+    };
+    let outer = if d_comp {
+        let ptr = gpu.compress(&sorted_minor, p.minor)?;
+        gpu.pointers_from_u64(ptr, pointer_t)?
+    } else {
+        sorted_minor
+    };
+    Ok((outer, new_inner, values))
+}

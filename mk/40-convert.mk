@@ -1,0 +1,16 @@
+# Conversion engine (crates/convert): CPU benchmarks. Not part of `make test` (timings are
+# measured by benchmarks, never by tests). Results go to docs/benchmarks.md by hand.
+BENCH_SIZES ?= 10000000,50000000
+BENCH_REPS ?= 5
+
+.PHONY: bench-cpu bench-cpu-criterion
+
+## bench-cpu: Rust report (time, bytes, GB/s, x memcpy floor) then the scipy baseline, same run.
+bench-cpu: venv
+	SPARSEBRIDGE_BENCH_SIZES=$(BENCH_SIZES) SPARSEBRIDGE_BENCH_REPS=$(BENCH_REPS) \
+		$(CARGO) bench -p sparsebridge-convert --bench report
+	$(VPY) benches/python/scipy_baseline.py --sizes $(BENCH_SIZES) --reps 3
+
+## bench-cpu-criterion: the criterion benches (1e7 nnz; SPARSEBRIDGE_BENCH_NNZ to change).
+bench-cpu-criterion:
+	$(CARGO) bench -p sparsebridge-convert --bench bench_main
