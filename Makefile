@@ -40,6 +40,12 @@ rust-test:
 test: $(TEST_STEPS)
 	@echo "make test: all steps passed ($(TEST_STEPS))"
 
+# The main job (README quick start, first command): the protocol hand-off and COO/CSR/CSC
+# conversions of a random 1e6 x 1e6 matrix with 1e7 values, timed against the memory floor.
+demo:
+	$(CARGO) build --release -q -p sparsebridge-cli
+	./target/release/sparsebridge demo
+
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV)
