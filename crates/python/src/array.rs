@@ -1,0 +1,373 @@
+//! `_Array`: the Rust [`SparseArray`] behind `sparsebridge.SparseArray`.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use sparsebridge::array::SparseArray as RustArray;
+use sparsebridge::descriptor::{ArrayRole, ParseOptions, ScalarType};
+use sparsebridge::{
+    Buffer, ConvertOptions, DType, Descriptor, Device, PredefinedFormat, Target, convert,
+    fulfil_request,
+};
+
+use crate::constituent::Constituent;
+use crate::errors::{self, Kind, guard};
+
+/// A binsparse array held by Rust: a validated descriptor plus constituent buffers on one device.
+/// Python code uses it through `sparsebridge.SparseArray`.
+#[pyclass(frozen, module = "sparsebridge._sparsebridge", name = "_Array")]
+#[derive(Debug)]
+pub struct Array {
+    inner: RustArray,
+}
+
+fn parse_descriptor(text: &str, lenient: bool) -> PyResult<(Descriptor, Vec<String>)> {
+    let opts = if lenient {
+        ParseOptions::lenient()
+    } else {
+        ParseOptions::default()
+    };
+    let parsed = Descriptor::parse(text, &opts).map_err(errors::descriptor)?;
+    let warnings = parsed.warnings.iter().map(ToString::to_string).collect();
+    Ok((parsed.descriptor, warnings))
+}
+
+fn parse_scalar(name: &str, what: &str) -> PyResult<ScalarType> {
+    name.parse::<ScalarType>().map_err(|_| {
+        errors::new_err(
+            Kind::Unsupported,
+            format!("{what} {name:?} is not a binsparse integer type"),
+        )
+    })
+}
+
+/// The number of stored values implied by the arrays of a descriptor whose `nnz` is unknown
+/// (legacy writers): the length of the innermost index array, else of a non-iso `values`.
+fn derive_nnz(d: &Descriptor, arrays: &[(String, Buffer)]) -> Option<u64> {
+    let len_of = |name: &str| {
+        arrays
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.len() as u64)
+    };
+    let innermost = d
+        .arrays()
+        .iter()
+        .filter_map(|s| match s.role {
+            ArrayRole::Indices { dim } => Some((dim, s.name.clone())),
+            _ => None,
+        })
+        .max_by_key(|(dim, _)| *dim);
+    if let Some((_, name)) = innermost {
+        return len_of(&name);
+    }
+    let values = d.data_type("values")?;
+    if values.iso {
+        return None;
+    }
+    let len = len_of("values")?;
+    // Interleaved complex arrays hold two floats per value.
+    let interleaved = matches!(
+        (
+            values.scalar,
+            arrays
+                .iter()
+                .find(|(n, _)| n == "values")
+                .map(|(_, b)| b.dtype())
+        ),
+        (ScalarType::ComplexFloat32, Some(DType::F32))
+            | (ScalarType::ComplexFloat64, Some(DType::F64))
+    );
+    Some(if interleaved { len / 2 } else { len })
+}
+
+impl Array {
+    fn wrap(inner: RustArray) -> Self {
+        Self { inner }
+    }
+
+    fn index_buffer(&self, pointers: bool) -> Option<&Buffer> {
+        self.inner.descriptor().arrays().iter().find_map(|s| {
+            let hit = match s.role {
+                ArrayRole::Pointers { .. } => pointers,
+                ArrayRole::Indices { .. } => !pointers,
+                _ => false,
+            };
+            if hit { self.inner.array(&s.name) } else { None }
+        })
+    }
+}
+
+#[pymethods]
+impl Array {
+    /// Builds an array from a descriptor (JSON text, read leniently unless `lenient=False`) and
+    /// its constituents, with the O(1) checks. Returns the array and the reader's warnings.
+    #[staticmethod]
+    #[pyo3(signature = (descriptor, arrays, *, lenient = true))]
+    fn assemble(
+        descriptor: &str,
+        arrays: Vec<(String, PyRef<'_, Constituent>)>,
+        lenient: bool,
+    ) -> PyResult<(Array, Vec<String>)> {
+        guard(|| {
+            let (mut d, warnings) = parse_descriptor(descriptor, lenient)?;
+            let arrays: Vec<(String, Buffer)> = arrays
+                .iter()
+                .map(|(n, c)| (n.clone(), c.buffer.clone()))
+                .collect();
+            if !d.nnz_known() {
+                let nnz = derive_nnz(&d, &arrays).ok_or_else(|| {
+                    errors::new_err(
+                        Kind::Descriptor,
+                        "`binsparse.number_of_stored_values`: missing and not derivable from the arrays",
+                    )
+                })?;
+                d = d.with_nnz(nnz).map_err(errors::descriptor)?;
+            }
+            let inner = RustArray::try_new(d, arrays).map_err(errors::array)?;
+            Ok((Array::wrap(inner), warnings))
+        })
+    }
+
+    /// The strict descriptor (binsparse-protocol.md §12) as JSON text.
+    fn descriptor_json(&self) -> PyResult<String> {
+        guard(|| {
+            self.inner
+                .descriptor()
+                .to_json_string()
+                .map_err(errors::descriptor)
+        })
+    }
+
+    /// The constituents in the descriptor's order. Complex arrays are exported in the spec's
+    /// interleaved float layout unless `native_complex` (then complex-dtype arrays).
+    #[pyo3(signature = (*, native_complex = false))]
+    fn constituents(&self, native_complex: bool) -> PyResult<Vec<(String, Constituent)>> {
+        guard(|| {
+            self.inner
+                .arrays()
+                .iter()
+                .map(|(name, b)| {
+                    let b = match (native_complex, b.dtype()) {
+                        (false, DType::Complex64) => b.reinterpret(DType::F32),
+                        (false, DType::Complex128) => b.reinterpret(DType::F64),
+                        _ => Ok(b.clone()),
+                    }
+                    .map_err(errors::buffer)?;
+                    Ok((name.clone(), Constituent::new(b)))
+                })
+                .collect()
+        })
+    }
+
+    /// The predefined format name (`"CSR"`, ...) or `"custom"`.
+    #[getter]
+    fn format(&self) -> &'static str {
+        self.inner
+            .descriptor()
+            .alias()
+            .map_or("custom", PredefinedFormat::name)
+    }
+
+    /// The level summary of the format (`"dense(1)→sparse(1)→element"`).
+    #[getter]
+    fn format_summary(&self) -> String {
+        self.inner.descriptor().format().summary()
+    }
+
+    /// The logical shape.
+    #[getter]
+    fn shape(&self) -> Vec<u64> {
+        self.inner.shape().to_vec()
+    }
+
+    /// The number of stored values.
+    #[getter]
+    fn nnz(&self) -> u64 {
+        self.inner.nnz()
+    }
+
+    /// The binsparse type string of `values` (`"float64"`, `"iso[bint8]"`, ...).
+    #[getter]
+    fn value_type(&self) -> String {
+        self.inner.descriptor().value_type().to_string()
+    }
+
+    /// The in-memory dtype of `values` (NumPy name; `bint8` is stored as `"uint8"`).
+    #[getter]
+    fn value_dtype(&self) -> Option<&'static str> {
+        self.inner.array("values").map(|b| b.dtype().name())
+    }
+
+    /// Whether `values` is iso (one value shared by every stored index).
+    #[getter]
+    fn is_iso(&self) -> bool {
+        self.inner.descriptor().value_type().iso
+    }
+
+    /// Whether a `fill_value` array is present.
+    #[getter]
+    fn fill(&self) -> bool {
+        self.inner.descriptor().fill()
+    }
+
+    /// The `structure` value, if any.
+    #[getter]
+    fn structure(&self) -> Option<String> {
+        self.inner.descriptor().structure().map(|s| s.to_string())
+    }
+
+    /// The dtype of the index arrays (`None` for dense formats).
+    #[getter]
+    fn index_dtype(&self) -> Option<&'static str> {
+        self.index_buffer(false).map(|b| b.dtype().name())
+    }
+
+    /// The dtype of the pointer arrays (`None` without pointers).
+    #[getter]
+    fn pointer_dtype(&self) -> Option<&'static str> {
+        self.index_buffer(true).map(|b| b.dtype().name())
+    }
+
+    /// The device (`"cpu"`, `"cuda:0"`, ...).
+    #[getter]
+    fn device(&self) -> String {
+        self.inner.device().to_string()
+    }
+
+    /// Whether the O(nnz) check has passed (or the data is canonical by construction).
+    #[getter]
+    fn is_validated(&self) -> bool {
+        self.inner.is_validated()
+    }
+
+    /// The full O(nnz) structural check; raises `StructureError` naming the first violation.
+    fn validate(&self, py: Python<'_>) -> PyResult<()> {
+        guard(|| {
+            py.detach(|| self.inner.validate_full())
+                .map_err(errors::array)
+        })
+    }
+
+    /// Converts on the array's device. Returns the result and whether new memory was allocated.
+    #[pyo3(signature = (format, *, index_dtype = None, pointer_dtype = None, copy = None))]
+    fn convert(
+        &self,
+        py: Python<'_>,
+        format: &str,
+        index_dtype: Option<&str>,
+        pointer_dtype: Option<&str>,
+        copy: Option<bool>,
+    ) -> PyResult<(Array, bool)> {
+        guard(|| {
+            let format: PredefinedFormat = format.parse().map_err(|_| {
+                errors::new_err(Kind::Unsupported, format!("unknown format {format:?}"))
+            })?;
+            let target = Target {
+                format,
+                index_type: index_dtype
+                    .map(|t| parse_scalar(t, "index_dtype"))
+                    .transpose()?,
+                pointer_type: pointer_dtype
+                    .map(|t| parse_scalar(t, "pointer_dtype"))
+                    .transpose()?,
+            };
+            let out = py
+                .detach(|| convert(&self.inner, &target, &ConvertOptions { copy }))
+                .map_err(errors::engine)?;
+            Ok((Array::wrap(out.array), out.copied))
+        })
+    }
+
+    /// Answers `__binsparse__(descriptor=...)`: the array in the requested format and index
+    /// dtypes. Returns the result and whether new memory was allocated.
+    #[pyo3(signature = (descriptor, *, copy = None))]
+    fn fulfil(
+        &self,
+        py: Python<'_>,
+        descriptor: &str,
+        copy: Option<bool>,
+    ) -> PyResult<(Array, bool)> {
+        guard(|| {
+            let (requested, _) = parse_descriptor(descriptor, true)?;
+            if requested.nnz_known() && requested.nnz() != self.inner.nnz() {
+                return Err(errors::new_err(
+                    Kind::Unsupported,
+                    format!(
+                        "requested number_of_stored_values {} differs from the array's {}",
+                        requested.nnz(),
+                        self.inner.nnz()
+                    ),
+                ));
+            }
+            let out = py
+                .detach(|| fulfil_request(&self.inner, &requested, copy))
+                .map_err(errors::facade)?;
+            Ok((Array::wrap(out.array), out.copied))
+        })
+    }
+
+    /// The array on `device` (`"cpu"`, `"cuda:0"`, ...). `copy=False` refuses a move;
+    /// `copy=True` always copies. Returns the result and whether it was copied.
+    #[pyo3(signature = (device, *, copy = None))]
+    fn to_device(
+        &self,
+        py: Python<'_>,
+        device: &str,
+        copy: Option<bool>,
+    ) -> PyResult<(Array, bool)> {
+        guard(|| {
+            let target: Device = device.parse().map_err(errors::buffer)?;
+            let same = target == self.inner.device();
+            if same && copy != Some(true) {
+                return Ok((Array::wrap(self.inner.clone()), false));
+            }
+            if !same && copy == Some(false) {
+                return Err(errors::new_err(
+                    Kind::CopyRequired,
+                    format!(
+                        "moving the array from {} to {target} needs a copy, but copy=False was requested",
+                        self.inner.device()
+                    ),
+                ));
+            }
+            let moved: Result<Vec<(String, Buffer)>, _> = py.detach(|| {
+                self.inner
+                    .arrays()
+                    .iter()
+                    .map(|(n, b)| b.copy_to(target).map(|b| (n.clone(), b)))
+                    .collect()
+            });
+            let moved = moved.map_err(errors::buffer)?;
+            let validated = self.inner.is_validated();
+            let out = RustArray::try_new(self.inner.descriptor().clone(), moved)
+                .map_err(errors::array)?;
+            if validated {
+                // Same structure, copied bytes: the check that passed still holds.
+                let (d, arrays) = out.into_parts();
+                return Ok((Array::wrap(RustArray::new_trusted(d, arrays, target)), true));
+            }
+            Ok((Array::wrap(out), true))
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "_Array(format={}, shape={:?}, nnz={}, values={}, device={})",
+            self.format(),
+            self.inner.shape(),
+            self.inner.nnz(),
+            self.value_type(),
+            self.inner.device()
+        )
+    }
+}
+
+/// Checks that a device string parses (`"cpu"`, `"cuda"`, `"cuda:N"`, ...) and returns its
+/// canonical spelling.
+#[pyfunction]
+pub fn canonical_device(device: &str) -> PyResult<String> {
+    device
+        .parse::<Device>()
+        .map(|d| d.to_string())
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}

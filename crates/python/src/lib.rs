@@ -1,0 +1,28 @@
+//! `sparsebridge._sparsebridge`: the Rust core of the `sparsebridge` Python package (issue 6).
+//!
+//! | module | contents |
+//! |---|---|
+//! | [`array`] | `_Array`: descriptor + constituents, conversion, device moves, validation |
+//! | [`constituent`] | `Constituent`: one 1-D buffer with `__dlpack__` / `__dlpack_device__` |
+//! | `capsule` | PyCapsule wrapping of DLPack tensors (`dltensor[_versioned]`, `used_*`) |
+//! | `errors` | the one mapping of Rust errors to the `sparsebridge.errors` hierarchy |
+//!
+//! The public Python API (`SparseArray`, `asarray`, `from_binsparse`, ...) is written in Python
+//! on top of these (python/sparsebridge/).
+
+use pyo3::prelude::*;
+
+pub mod array;
+mod capsule;
+pub mod constituent;
+mod errors;
+
+/// The extension module.
+#[pymodule]
+fn _sparsebridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<array::Array>()?;
+    m.add_class::<constituent::Constituent>()?;
+    m.add_function(wrap_pyfunction!(array::canonical_device, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,392 @@
+"""``SparseArray``, ``from_binsparse``, ``asarray`` and the consumer helpers."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional
+
+from . import _lenient
+from .errors import (
+    BinsparseWarning,
+    CopyRequiredError,
+    DescriptorError,
+    UnsupportedFormatError,
+)
+
+try:
+    from . import _sparsebridge as _ext
+except ImportError as _e:  # pragma: no cover - only without a built extension
+    _ext = None  # type: ignore[assignment]
+    _EXT_ERROR: Optional[ImportError] = _e
+else:
+    _EXT_ERROR = None
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ._sparsebridge import Constituent, _Array
+
+__all__ = [
+    "SparseArray",
+    "asarray",
+    "from_binsparse",
+    "to_cupy",
+    "to_jax",
+    "to_scipy",
+    "to_sparse",
+    "to_torch",
+]
+
+# The DLPack version sparsebridge asks producers for (dlpark 0.10 bundles 1.3).
+_MAX_VERSION = (1, 3)
+
+# binsparse value type (iso stripped) -> NumPy dtype name.
+_NUMPY_NAME = {
+    "bint8": "bool",
+    "complex[float32]": "complex64",
+    "complex[float64]": "complex128",
+}
+
+
+def _extension() -> Any:
+    if _ext is None:
+        raise ImportError(
+            "sparsebridge's Rust extension (sparsebridge._sparsebridge) is not built: "
+            "run `make py-build` or `pip install .`"
+        ) from _EXT_ERROR
+    return _ext
+
+
+def _dumps(descriptor: object) -> str:
+    if not isinstance(descriptor, Mapping):
+        raise DescriptorError(
+            f"a descriptor must be a dict, not {type(descriptor).__name__}"
+        )
+    try:
+        return json.dumps(descriptor)
+    except (TypeError, ValueError) as e:
+        raise DescriptorError(f"the descriptor is not JSON-serialisable: {e}") from e
+
+
+def _warn(messages: list[str]) -> None:
+    for m in messages:
+        warnings.warn(m, BinsparseWarning, stacklevel=4)
+
+
+class SparseArray:
+    """A sparse (or dense) array in any binsparse format, on one device.
+
+    Build one with :func:`sparsebridge.asarray` or :func:`sparsebridge.from_binsparse`. It is a
+    producer of the ``__binsparse__`` protocol: its constituent arrays support ``__dlpack__``.
+    """
+
+    __slots__ = ("_a",)
+
+    def __init__(self, _array: _Array) -> None:
+        """Wraps an extension array; use :func:`asarray` or :func:`from_binsparse` instead."""
+        if _ext is None or not isinstance(_array, _ext._Array):
+            raise TypeError(
+                "SparseArray is not constructed directly: use sparsebridge.asarray(obj) "
+                "or sparsebridge.from_binsparse(producer)"
+            )
+        self._a = _array
+
+    # -- the protocol ---------------------------------------------------------------------------
+
+    def __binsparse_descriptor__(self) -> dict[str, Any]:
+        """The strict binsparse descriptor (binsparse-protocol.md §12), as a dict."""
+        result: dict[str, Any] = json.loads(self._a.descriptor_json())
+        return result
+
+    def __binsparse__(
+        self, /, *, descriptor: Optional[Mapping[str, Any]] = None
+    ) -> dict[str, Constituent]:
+        """The constituent arrays, keyed as ``descriptor["binsparse"]["data_types"]``.
+
+        With ``descriptor``, the data is first converted on its own device to the requested
+        format and index dtypes: an unsupported request raises ``UnsupportedFormatError``
+        (a ``TypeError``), an invalid descriptor ``DescriptorError`` (a ``ValueError``).
+        """
+        a = self._a
+        if descriptor is not None:
+            a = a.fulfil(_dumps(descriptor))[0]
+        return dict(a.constituents())
+
+    # -- properties -----------------------------------------------------------------------------
+
+    @property
+    def format(self) -> str:
+        """The binsparse format name (``"CSR"``, ``"COOR"``, ...), or ``"custom"``."""
+        result: str = self._a.format
+        return result
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The logical shape."""
+        return tuple(self._a.shape)
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return len(self._a.shape)
+
+    @property
+    def nnz(self) -> int:
+        """The number of stored values (``number_of_stored_values``)."""
+        result: int = self._a.nnz
+        return result
+
+    @property
+    def dtype(self) -> str:
+        """The NumPy name of the value dtype (``bint8`` is ``"bool"``)."""
+        t: str = self._a.value_type
+        if t.startswith("iso["):
+            t = t[4:-1]
+        return _NUMPY_NAME.get(t, t)
+
+    @property
+    def index_dtype(self) -> Optional[str]:
+        """The dtype of the index arrays, or ``None`` for dense formats."""
+        result: Optional[str] = self._a.index_dtype
+        return result
+
+    @property
+    def device(self) -> str:
+        """``"cpu"``, ``"cuda:0"``, ..."""
+        result: str = self._a.device
+        return result
+
+    # -- methods --------------------------------------------------------------------------------
+
+    def asformat(self, format: str, *, index_dtype: Optional[str] = None) -> SparseArray:
+        """This array in ``format`` (case-insensitive; ``"coo"`` means ``"COOR"``), converted on
+        its own device. ``index_dtype`` sets every index and pointer dtype."""
+        fmt = format.upper()
+        a, _ = self._a.convert(fmt, index_dtype=index_dtype, pointer_dtype=index_dtype)
+        return SparseArray(a)
+
+    def to_device(self, device: str) -> SparseArray:
+        """This array on ``device`` (``"cpu"``, ``"cuda:0"``, ...); shares memory when it is already
+        there."""
+        a, _ = self._a.to_device(device)
+        return SparseArray(a)
+
+    def validate(self) -> None:
+        """The full O(nnz) check: pointers, index bounds, sorted and unique order.
+
+        Raises ``StructureError`` naming the array and position of the first violation.
+        """
+        self._a.validate()
+
+    def todense(self) -> np.ndarray:
+        """A NumPy array with every logical element (``fill_value`` where nothing is stored)."""
+        from ._dense import todense
+
+        return todense(self)
+
+    def to_scipy(self) -> Any:
+        """See :func:`sparsebridge.to_scipy`."""
+        return to_scipy(self)
+
+    def to_torch(self, *, device: Optional[str] = None) -> Any:
+        """See :func:`sparsebridge.to_torch`."""
+        return to_torch(self, device=device)
+
+    def to_cupy(self) -> Any:
+        """See :func:`sparsebridge.to_cupy`."""
+        return to_cupy(self)
+
+    def to_sparse(self) -> Any:
+        """See :func:`sparsebridge.to_sparse`."""
+        return to_sparse(self)
+
+    def to_jax(self) -> Any:
+        """See :func:`sparsebridge.to_jax`."""
+        return to_jax(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"SparseArray(format={self.format}, shape={self.shape}, nnz={self.nnz}, "
+            f"dtype={self.dtype}, index_dtype={self.index_dtype}, device={self.device})"
+        )
+
+
+# -- importing constituents ----------------------------------------------------------------------
+
+
+def _import_one(
+    name: str, obj: object, copy: Optional[bool]
+) -> tuple[Constituent, list[int]]:
+    """Imports one constituent through DLPack: versioned first, legacy on ``TypeError``."""
+    ext = _extension()
+    if isinstance(obj, ext.Constituent) and copy is not True:
+        return obj, [len(obj)]
+    dlpack = getattr(obj, "__dlpack__", None)
+    if dlpack is None:
+        raise DescriptorError(
+            f"constituent array `{name}` ({type(obj).__name__}) does not implement __dlpack__"
+        )
+    kwargs: dict[str, Any] = {}
+    if copy is False:
+        kwargs["copy"] = False
+    try:
+        capsule = dlpack(max_version=_MAX_VERSION, **kwargs)
+    except TypeError:
+        # A producer that predates the 2023.12 signature: ask for the legacy ABI.
+        capsule = dlpack()
+    con, shape, _copied, _read_only = ext.Constituent.from_capsule(
+        capsule, copy=copy, allow_2d=True
+    )
+    return con, list(shape)
+
+
+def _assemble(
+    descriptor: Mapping[str, Any],
+    arrays: Mapping[str, object],
+    copy: Optional[bool],
+    *,
+    lenient: bool = True,
+) -> _Array:
+    """Imports every constituent and builds the extension array (O(1) checks only)."""
+    ext = _extension()
+    if not isinstance(arrays, Mapping):
+        raise DescriptorError(
+            f"__binsparse__ returned {type(arrays).__name__}, not a dict of arrays"
+        )
+    fixed_descriptor, fixed_arrays, notes = _lenient.normalise(
+        descriptor, arrays, lambda n, o: _import_one(n, o, copy)
+    )
+    if notes:
+        if not lenient:
+            raise DescriptorError("; ".join(notes))
+        _warn(notes)
+    a, warns = ext._Array.assemble(
+        _dumps(fixed_descriptor), list(fixed_arrays.items()), lenient=lenient
+    )
+    _warn(list(warns))
+    return a
+
+
+def from_binsparse(
+    x: object,
+    /,
+    *,
+    descriptor: Optional[Mapping[str, Any]] = None,
+    device: Optional[str] = None,
+    copy: Optional[bool] = None,
+) -> SparseArray:
+    """Consumes any producer of the ``__binsparse__`` protocol.
+
+    - ``descriptor``: request this format / index dtypes from the producer (it converts).
+    - ``device``: ``None`` keeps the producer's device; otherwise the data is moved there.
+    - ``copy``: ``True`` always copies; ``False`` never copies or converts and raises
+      :class:`CopyRequiredError` when either is needed; ``None`` copies only when needed.
+
+    The lenient variants of binsparse-protocol.md §11 are accepted (with a
+    :class:`BinsparseWarning`); errors raised by the producer propagate unchanged.
+    """
+    if isinstance(x, SparseArray):
+        a = x._a
+        copied = False
+        if descriptor is not None:
+            a, copied = a.fulfil(_dumps(descriptor), copy=copy)
+    else:
+        produce = x.__binsparse__  # type: ignore[attr-defined]  # AttributeError, as the draft says
+        native = x.__binsparse_descriptor__()  # type: ignore[attr-defined]
+        if descriptor is None:
+            arrays = produce()
+            desc = native
+        else:
+            if copy is False and not _lenient.same_layout(native, descriptor):
+                raise CopyRequiredError(
+                    "copy=False: the requested descriptor differs from the producer's stored "
+                    "format, so a conversion would be needed"
+                )
+            arrays = produce(descriptor=descriptor)
+            desc = descriptor
+        if not isinstance(desc, Mapping):
+            raise DescriptorError(
+                f"__binsparse_descriptor__ returned {type(desc).__name__}, not a dict"
+            )
+        a = _assemble(desc, arrays, copy)
+        copied = copy is True
+    if device is not None:
+        a, moved = a.to_device(device, copy=copy)
+        copied = copied or moved
+    if copy is True and not copied:
+        a, _ = a.to_device(a.device, copy=True)
+    return SparseArray(a)
+
+
+def asarray(obj: object, *, copy: Optional[bool] = None) -> SparseArray:
+    """Wraps ``obj`` as a :class:`SparseArray`, zero-copy wherever the layouts allow.
+
+    Accepts scipy.sparse arrays and matrices (csr, csc, coo directly; dok, lil, bsr and dia
+    through ``tocsr()``, a copy), torch sparse COO/CSR/CSC tensors, cupyx sparse matrices,
+    PyData/Sparse COO and GCXS, JAX BCOO and BCSR, NumPy dense arrays (DVEC, DMATR, DMATC,
+    n-d dense) and any object with ``__binsparse__``. ``copy=False`` raises
+    :class:`CopyRequiredError` when a copy or a canonicalisation would be needed.
+    """
+    if isinstance(obj, SparseArray):
+        if copy is True:
+            a, _ = obj._a.to_device(obj.device, copy=True)
+            return SparseArray(a)
+        return obj
+    from .interop import adapter_for
+
+    adapter = adapter_for(obj)
+    if adapter is None:
+        if hasattr(obj, "__binsparse__"):
+            return from_binsparse(obj, copy=copy)
+        raise UnsupportedFormatError(
+            f"sparsebridge.asarray: cannot wrap {type(obj).__module__}.{type(obj).__qualname__} "
+            "(not a supported sparse or dense array, and no __binsparse__ method)"
+        )
+    descriptor, arrays = adapter.export(obj, copy=copy)
+    return SparseArray(_assemble(descriptor, arrays, copy, lenient=False))
+
+
+def _as_sparse_array(x: object) -> SparseArray:
+    if isinstance(x, SparseArray):
+        return x
+    if hasattr(x, "__binsparse__"):
+        return from_binsparse(x)
+    return asarray(x)
+
+
+def to_scipy(x: object) -> Any:
+    """A ``scipy.sparse`` array (``csr_array``, ``csc_array`` or ``coo_array``) from any protocol
+    producer (or anything :func:`asarray` accepts), sharing memory where scipy allows."""
+    from .interop import scipy as adapter
+
+    return adapter.to_scipy(_as_sparse_array(x))
+
+
+def to_torch(x: object, *, device: Optional[str] = None) -> Any:
+    """A torch sparse tensor (COO, CSR or CSC layout), optionally on ``device``."""
+    from .interop import torch as adapter
+
+    return adapter.to_torch(_as_sparse_array(x), device=device)
+
+
+def to_cupy(x: object) -> Any:
+    """A ``cupyx.scipy.sparse`` matrix on the GPU (needs CuPy and a CUDA device)."""
+    from .interop import cupy as adapter
+
+    return adapter.to_cupy(_as_sparse_array(x))
+
+
+def to_sparse(x: object) -> Any:
+    """A PyData/Sparse array (``COO``, or ``GCXS`` for CSR/CSC), keeping any fill value."""
+    from .interop import pydata as adapter
+
+    return adapter.to_sparse(_as_sparse_array(x))
+
+
+def to_jax(x: object) -> Any:
+    """A JAX sparse array (``BCOO``, or ``BCSR`` for CSR)."""
+    from .interop import jax as adapter
+
+    return adapter.to_jax(_as_sparse_array(x))

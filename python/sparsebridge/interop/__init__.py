@@ -1,0 +1,48 @@
+"""Pure-Python adapters, one module per library: ``export(obj, copy=...)`` gives a descriptor and
+DLPack-capable constituent arrays; ``to_<library>(SparseArray)`` builds the library's object.
+
+Libraries are imported only when an object of theirs is seen, so none is a hard dependency.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import ModuleType
+from typing import Optional
+
+__all__ = ["adapter_for"]
+
+
+def adapter_for(obj: object) -> Optional[ModuleType]:
+    """The adapter module for ``obj``, or ``None`` (then only ``__binsparse__`` can help)."""
+    root = type(obj).__module__.split(".")[0]
+    adapter: ModuleType
+    if root == "scipy":
+        from . import scipy as adapter
+    elif root == "torch":
+        from . import torch as adapter  # type: ignore[no-redef]
+    elif root == "sparse":
+        from . import pydata as adapter  # type: ignore[no-redef]
+    elif root in ("jax", "jaxlib"):
+        from . import jax as adapter  # type: ignore[no-redef]
+    elif root in ("cupyx", "cupy"):
+        from . import cupy as adapter  # type: ignore[no-redef]
+    elif root == "numpy" or "numpy" in sys.modules and _is_ndarray(obj):
+        from . import numpy as adapter  # type: ignore[no-redef]
+    else:
+        return None
+    if not adapter.handles(obj):
+        if hasattr(obj, "__binsparse__"):
+            return None
+        if hasattr(obj, "__dlpack__"):
+            from . import numpy as dense
+
+            return dense
+        return None
+    return adapter
+
+
+def _is_ndarray(obj: object) -> bool:
+    import numpy as np
+
+    return isinstance(obj, np.ndarray)

@@ -1,0 +1,148 @@
+"""SciPy adapter: ``scipy.sparse`` arrays and matrices <-> binsparse.
+
+=================  ==============================================================================
+scipy              binsparse
+=================  ==============================================================================
+csr (2-D)          CSR, zero-copy (``indptr``, ``indices``, ``data``)
+csr (1-D)          CVEC, zero-copy (``indices``, ``data``)
+csc                CSC, zero-copy
+coo (1-D, 2-D, n)  CVEC / COOR / root ``sparse(n)`` custom format, zero-copy (one array per axis)
+dok, lil, bsr, dia ``tocsr()`` first: a documented copy (refused with ``copy=False``)
+=================  ==============================================================================
+
+Non-canonical input (unsorted indices, duplicates) is canonicalised on a copy with scipy's own
+``sum_duplicates()``; ``copy=False`` raises ``CopyRequiredError`` instead. scipy index arrays are
+int32 or int64 (other index dtypes are cast on the way back), and scipy has no fill value, no
+``structure``, no float16 in binsparse, and no DCSR/DCSC (converted to CSR on the way back).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
+import numpy as np
+
+from ..errors import CopyRequiredError, UnsupportedFormatError
+from ._common import (
+    as_index,
+    coo_is_canonical,
+    binsparse_type,
+    check_structure_general,
+    descriptor,
+    host_arrays,
+    require_zero_fill,
+    sparse_root,
+    values_of,
+)
+
+if TYPE_CHECKING:
+    from .._core import SparseArray
+
+_SOURCE = "scipy.sparse"
+
+
+def handles(obj: object) -> bool:
+    """Whether ``obj`` is a scipy sparse array or matrix."""
+    import scipy.sparse as sp
+
+    return bool(sp.issparse(obj))
+
+
+def export(m: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The descriptor and constituent arrays of a scipy sparse object."""
+    fmt = m.format
+    if fmt not in ("csr", "csc", "coo"):
+        if copy is False:
+            raise CopyRequiredError(
+                f"scipy {fmt} has no binsparse layout: converting it to CSR needs a copy"
+            )
+        m = m.tocsr()
+        fmt = "csr"
+    values_type = binsparse_type(m.dtype)
+    if fmt in ("csr", "csc"):
+        if not m.has_canonical_format:
+            if copy is False:
+                raise CopyRequiredError(
+                    f"the scipy {fmt} matrix is not canonical (unsorted indices or duplicates): "
+                    "canonicalising it needs a copy"
+                )
+            m = m.copy()
+            m.sum_duplicates()
+        nnz = int(m.indptr[-1])
+        indptr, indices, data = m.indptr, m.indices[:nnz], m.data[:nnz]
+        if m.ndim == 1:
+            return (
+                descriptor("CVEC", m.shape, nnz, {"indices_0": indices.dtype.name, "values": values_type}, source=_SOURCE),
+                {"indices_0": indices, "values": data},
+            )
+        types = {"pointers_to_1": indptr.dtype.name, "indices_1": indices.dtype.name, "values": values_type}
+        return (
+            descriptor(fmt.upper(), m.shape, nnz, types, source=_SOURCE),
+            {"pointers_to_1": indptr, "indices_1": indices, "values": data},
+        )
+    coords = tuple(getattr(m, "coords", None) or (m.row, m.col))
+    if not (m.has_canonical_format or coo_is_canonical(coords, m.shape)):
+        if copy is False:
+            raise CopyRequiredError(
+                "the scipy coo array is not canonical (unsorted or duplicated coordinates): "
+                "canonicalising it needs a copy"
+            )
+        m = m.copy()
+        m.sum_duplicates()
+        coords = tuple(getattr(m, "coords", None) or (m.row, m.col))
+    ndim = len(m.shape)
+    types = {f"indices_{k}": c.dtype.name for k, c in enumerate(coords)}
+    types["values"] = values_type
+    arrays: dict[str, Any] = {f"indices_{k}": c for k, c in enumerate(coords)}
+    arrays["values"] = m.data
+    if ndim == 1:
+        return descriptor("CVEC", m.shape, m.nnz, types, source=_SOURCE), arrays
+    if ndim == 2:
+        return descriptor("COOR", m.shape, m.nnz, types, source=_SOURCE), arrays
+    return (
+        descriptor("custom", m.shape, m.nnz, types, custom=sparse_root(ndim), source=_SOURCE),
+        arrays,
+    )
+
+
+def _compressed_indices(ptr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """scipy needs int32/int64 index arrays of one dtype."""
+    ptr = as_index(ptr, ("int32", "int64"), "int64")
+    idx = as_index(idx, ("int32", "int64"), "int64")
+    if ptr.dtype != idx.dtype:
+        ptr, idx = ptr.astype(np.int64), idx.astype(np.int64)
+    return ptr, idx
+
+
+def to_scipy(sa: SparseArray) -> Any:
+    """A scipy sparse array (csr/csc/coo ``*_array``), sharing memory where scipy allows."""
+    import scipy.sparse as sp
+
+    check_structure_general(sa, "scipy.sparse")
+    arrays = host_arrays(sa)
+    require_zero_fill(sa, arrays, "scipy.sparse")
+    fmt = sa.format
+    shape = sa.shape
+    if fmt in ("CSR", "CSC"):
+        ptr, idx = _compressed_indices(arrays["pointers_to_1"], arrays["indices_1"])
+        cls = sp.csr_array if fmt == "CSR" else sp.csc_array
+        return cls((values_of(sa, arrays), idx, ptr), shape=shape, copy=False)
+    if fmt in ("DCSR", "DCSC"):
+        counts = np.diff(arrays["pointers_to_1"].astype(np.int64)).astype(np.int64)
+        major = np.repeat(arrays["indices_0"], counts)
+        minor = arrays["indices_1"]
+        rows, cols = (major, minor) if fmt == "DCSR" else (minor, major)
+        coo = sp.coo_array((values_of(sa, arrays), (rows, cols)), shape=shape)
+        return coo.tocsr() if fmt == "DCSR" else coo.tocsc()
+    ndim = len(shape)
+    if fmt in ("COOR", "COOC", "CVEC") or sa._a.format_summary == f"sparse({ndim})→element":
+        coords = [as_index(arrays[f"indices_{k}"], ("int32", "int64"), "int64") for k in range(ndim)]
+        if fmt == "COOC":
+            coords = coords[::-1]
+        return sp.coo_array((values_of(sa, arrays), tuple(coords)), shape=shape, copy=False)
+    dense = sa.todense()
+    if dense.ndim == 2:
+        return sp.csr_array(dense)
+    if dense.ndim == 1:
+        return sp.coo_array(dense)
+    raise UnsupportedFormatError(f"to_scipy(): no scipy layout for {fmt} with {ndim} dimensions")
