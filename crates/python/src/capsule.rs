@@ -1,87 +1,19 @@
-//! PyCapsule wrapping of the buffer crate's raw DLPack tensors (binsparse-protocol.md §15).
-//!
-//! - Export: a `"dltensor_versioned"` (or legacy `"dltensor"`) capsule whose pointer is the managed
-//!   tensor. Its destructor calls the tensor's deleter only while the capsule still has its
-//!   original name, i.e. was never consumed.
-//! - Import: the capsule is renamed `"used_dltensor_versioned"` / `"used_dltensor"` *before* the
-//!   buffer crate takes ownership, so the capsule's own destructor (the producer's) no longer
-//!   calls the deleter; from then on the buffer crate calls it exactly once.
-//!
-//! This module holds the crate's only `unsafe`: the CPython capsule API is a C API.
+//! DLPack capsules, through the buffer crate's `dlpack::capsule` (which holds the `unsafe`
+//! CPython capsule calls): errors mapped to the Python exception hierarchy.
 
-use std::ffi::{CStr, c_void};
-use std::ptr::NonNull;
-
-use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use sparsebridge::buffer::dlpack::export::{ExportedTensor, RawTensor};
-use sparsebridge::buffer::dlpack::import::{
-    ImportOptions, Imported, import_legacy, import_versioned,
-};
-use sparsebridge::buffer::dlpack::{
-    CAPSULE_LEGACY, CAPSULE_USED_LEGACY, CAPSULE_USED_VERSIONED, CAPSULE_VERSIONED,
-    DLManagedTensor, DLManagedTensorVersioned,
-};
+use sparsebridge::buffer::dlpack::capsule::{CapsuleError, export_capsule, import_capsule};
+use sparsebridge::buffer::dlpack::export::ExportedTensor;
+use sparsebridge::buffer::dlpack::import::{ImportOptions, Imported};
 
 use crate::errors::{self, Kind};
 
-/// Destructor of an exported versioned capsule.
-unsafe extern "C" fn destroy_versioned(capsule: *mut ffi::PyObject) {
-    // SAFETY: CPython calls the destructor with the live capsule; `PyCapsule_IsValid` only reads
-    // its name and sets no exception. A consumed capsule was renamed, so this is false for it.
-    if unsafe { ffi::PyCapsule_IsValid(capsule, CAPSULE_VERSIONED.as_ptr()) } != 1 {
-        return;
-    }
-    // SAFETY: the capsule is valid under this name (checked above), so this cannot fail.
-    let p = unsafe { ffi::PyCapsule_GetPointer(capsule, CAPSULE_VERSIONED.as_ptr()) }
-        .cast::<DLManagedTensorVersioned>();
-    if p.is_null() {
-        return;
-    }
-    // SAFETY: `p` is the unconsumed managed tensor this capsule owns; its deleter is called once.
-    if let Some(deleter) = unsafe { (*p).deleter } {
-        // SAFETY: as above.
-        unsafe { deleter(p) }
-    }
-}
-
-/// Destructor of an exported legacy capsule.
-unsafe extern "C" fn destroy_legacy(capsule: *mut ffi::PyObject) {
-    // SAFETY: as in `destroy_versioned`.
-    if unsafe { ffi::PyCapsule_IsValid(capsule, CAPSULE_LEGACY.as_ptr()) } != 1 {
-        return;
-    }
-    // SAFETY: as in `destroy_versioned`.
-    let p = unsafe { ffi::PyCapsule_GetPointer(capsule, CAPSULE_LEGACY.as_ptr()) }
-        .cast::<DLManagedTensor>();
-    if p.is_null() {
-        return;
-    }
-    // SAFETY: as in `destroy_versioned`.
-    if let Some(deleter) = unsafe { (*p).deleter } {
-        // SAFETY: as above.
-        unsafe { deleter(p) }
-    }
-}
-
-/// Calls the deleter of a raw tensor that could not be wrapped.
-fn release(raw: RawTensor) {
-    match raw {
-        RawTensor::Versioned(p) => {
-            // SAFETY: `p` came from `ExportedTensor::into_raw` and was handed to nobody.
-            if let Some(d) = unsafe { (*p).deleter } {
-                // SAFETY: called once, with the original pointer.
-                unsafe { d(p) }
-            }
-        }
-        RawTensor::Legacy(p) => {
-            // SAFETY: as above.
-            if let Some(d) = unsafe { (*p).deleter } {
-                // SAFETY: as above.
-                unsafe { d(p) }
-            }
-        }
+fn map(e: CapsuleError) -> PyErr {
+    match e {
+        CapsuleError::Python(e) => e,
+        CapsuleError::Buffer(e) => errors::buffer(e),
+        other => errors::new_err(Kind::Device, other.to_string()),
     }
 }
 
@@ -90,62 +22,10 @@ pub(crate) fn export<'py>(
     py: Python<'py>,
     tensor: ExportedTensor,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    let raw = tensor.into_raw();
-    let (ptr, name, destructor): (*mut c_void, &'static CStr, ffi::PyCapsule_Destructor) = match raw
-    {
-        RawTensor::Versioned(p) => (p.cast(), CAPSULE_VERSIONED, destroy_versioned),
-        RawTensor::Legacy(p) => (p.cast(), CAPSULE_LEGACY, destroy_legacy),
-    };
-    let Some(ptr) = NonNull::new(ptr) else {
-        return Err(errors::new_err(
-            Kind::Device,
-            "DLPack export produced a NULL tensor",
-        ));
-    };
-    // SAFETY: `ptr` is a live managed tensor that the capsule now owns: its destructor calls the
-    // deleter unless a consumer renamed (consumed) the capsule; the destructor touches no Python
-    // object other than the capsule and is safe on any thread.
-    let capsule =
-        unsafe { PyCapsule::new_with_pointer_and_destructor(py, ptr, name, Some(destructor)) };
-    capsule.inspect_err(|_| release(raw))
+    export_capsule(py, tensor).map_err(map)
 }
 
 /// Consumes a DLPack capsule (versioned or legacy) and imports its tensor.
 pub(crate) fn import(capsule: &Bound<'_, PyAny>, opts: &ImportOptions) -> PyResult<Imported> {
-    let Ok(cap) = capsule.cast::<PyCapsule>() else {
-        return Err(errors::new_err(
-            Kind::Device,
-            format!(
-                "__dlpack__ returned {}, not a PyCapsule",
-                capsule.get_type().name()?
-            ),
-        ));
-    };
-    let (name, used, versioned) = if cap.is_valid_checked(Some(CAPSULE_VERSIONED)) {
-        (CAPSULE_VERSIONED, CAPSULE_USED_VERSIONED, true)
-    } else if cap.is_valid_checked(Some(CAPSULE_LEGACY)) {
-        (CAPSULE_LEGACY, CAPSULE_USED_LEGACY, false)
-    } else {
-        return Err(errors::new_err(
-            Kind::Device,
-            "the capsule is not an unconsumed DLPack tensor (its name is neither \
-             \"dltensor_versioned\" nor \"dltensor\"; a capsule can be consumed only once)",
-        ));
-    };
-    let ptr = cap.pointer_checked(Some(name))?;
-    // SAFETY: `cap` is a live capsule; renaming it to the `used_` name (a static C string) hands
-    // the deleter call to us, per the DLPack capsule protocol.
-    if unsafe { ffi::PyCapsule_SetName(cap.as_ptr(), used.as_ptr()) } != 0 {
-        return Err(PyErr::fetch(capsule.py()));
-    }
-    let result = if versioned {
-        // SAFETY: the pointer comes from an unconsumed "dltensor_versioned" capsule, which we
-        // just consumed: we own the managed tensor and hand it over exactly once. Its producer
-        // guarantees the fields describe readable memory until the deleter runs.
-        unsafe { import_versioned(ptr.as_ptr().cast(), opts) }
-    } else {
-        // SAFETY: as above, for a "dltensor" capsule.
-        unsafe { import_legacy(ptr.as_ptr().cast(), opts) }
-    };
-    result.map_err(errors::buffer)
+    import_capsule(capsule, opts).map_err(map)
 }

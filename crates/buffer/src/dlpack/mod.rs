@@ -3,6 +3,8 @@
 //! The raw structs are dlpark's [`ffi`](dlpark::ffi) types; the PyCapsule wrapping lives in the
 //! Python crate. See `docs/ownership.md` for who frees what.
 
+#[cfg(feature = "pyo3")]
+pub mod capsule;
 pub mod export;
 pub mod import;
 pub mod request;
