@@ -9,6 +9,10 @@ PYTHON ?= python3
 VENV ?= .venv
 VPY := $(VENV)/bin/python
 export CARGO_TERM_COLOR ?= never
+# CI builds once from a clean clone: incremental artifacts would only cost disk and time.
+ifdef CI
+export CARGO_INCREMENTAL ?= 0
+endif
 
 # Steps appended by mk/*.mk, run in this order by `make test`.
 TEST_STEPS := fmt-check lint rust-test
