@@ -242,6 +242,11 @@ def _import_one(
     return con, list(shape)
 
 
+_FORMAT_NAMES = frozenset(
+    {"DVEC", "DMAT", "DMATR", "DMATC", "CVEC", "CSR", "CSC", "DCSR", "DCSC", "COO", "COOR", "COOC", "CUSTOM"}
+)
+
+
 def _assemble(
     descriptor: Mapping[str, Any],
     arrays: Mapping[str, object],
@@ -251,6 +256,11 @@ def _assemble(
 ) -> _Array:
     """Imports every constituent and builds the extension array (O(1) checks only)."""
     ext = _extension()
+    inner = descriptor.get("binsparse", descriptor)
+    fmt = inner.get("format") if isinstance(inner, Mapping) else None
+    if isinstance(fmt, str) and fmt.upper() not in _FORMAT_NAMES:
+        # Refuse before touching the arrays (e.g. scipy's "BSR" with a 3-D values array).
+        raise DescriptorError(f"`binsparse.format`: unknown format {fmt!r} (not a binsparse 0.1 format)")
     if not isinstance(arrays, Mapping):
         raise DescriptorError(
             f"__binsparse__ returned {type(arrays).__name__}, not a dict of arrays"
@@ -311,6 +321,14 @@ def from_binsparse(
                 f"__binsparse_descriptor__ returned {type(desc).__name__}, not a dict"
             )
         a = _assemble(desc, arrays, copy)
+        # Third-party data gets the full O(nnz) structural check (pointers, bounds, order,
+        # uniqueness) before it is used; sparsebridge's own arrays carry their validation.
+        # Arrays on a CUDA device are checked on the device before their first conversion.
+        if not str(a.device).startswith("cuda:"):
+            a.validate()
+            from ._dense import check_structure
+
+            check_structure(SparseArray(a))
         copied = copy is True
     if device is not None:
         a, moved = a.to_device(device, copy=copy)

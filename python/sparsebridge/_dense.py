@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import UnsupportedFormatError
+from .errors import StructureError, UnsupportedFormatError
 from .interop._common import fill_value, host_arrays, values_of
 
 if TYPE_CHECKING:
@@ -18,6 +18,92 @@ def _expand(ptr: np.ndarray, major: np.ndarray) -> np.ndarray:
     return np.repeat(major, counts)
 
 
+def _lv(*levels: tuple[str, int]) -> dict:
+    """A custom level chain, outer to inner, ending in ``element``."""
+    level: dict = {"level_desc": "element"}
+    for kind, rank in reversed(levels):
+        level = {"level_desc": kind, "rank": rank, "level": level}
+    return level
+
+
+# binsparse §5: every predefined format as its custom level form.
+PREDEFINED_LEVELS: dict[str, dict] = {
+    "DVEC": {"level": _lv(("dense", 1))},
+    "DMATR": {"level": _lv(("dense", 1), ("dense", 1))},
+    "DMATC": {"level": _lv(("dense", 1), ("dense", 1)), "transpose": [1, 0]},
+    "CVEC": {"level": _lv(("sparse", 1))},
+    "CSR": {"level": _lv(("dense", 1), ("sparse", 1))},
+    "CSC": {"level": _lv(("dense", 1), ("sparse", 1)), "transpose": [1, 0]},
+    "DCSR": {"level": _lv(("sparse", 1), ("sparse", 1))},
+    "DCSC": {"level": _lv(("sparse", 1), ("sparse", 1)), "transpose": [1, 0]},
+    "COOR": {"level": _lv(("sparse", 2))},
+    "COOC": {"level": _lv(("sparse", 2)), "transpose": [1, 0]},
+}
+
+
+def coordinates(sa: SparseArray) -> np.ndarray:
+    """The logical coordinates of every stored value of ``sa`` (host arrays), any format."""
+    inner = sa.__binsparse_descriptor__()["binsparse"]
+    custom = inner.get("custom") or PREDEFINED_LEVELS.get(inner["format"])
+    if not isinstance(custom, dict):
+        raise UnsupportedFormatError(f"format {inner['format']} is not supported")
+    return _level_coordinates(custom, host_arrays(sa), tuple(sa.shape))
+
+
+def check_structure(sa: SparseArray) -> None:
+    """A declared ``*_lower`` (``*_upper``) structure stores no entry above (below) the diagonal."""
+    structure = sa._a.structure
+    if structure is None:
+        return
+    c = coordinates(sa)
+    bad = np.flatnonzero(c[:, 0] < c[:, 1]) if structure.endswith("_lower") else np.flatnonzero(c[:, 0] > c[:, 1])
+    if len(bad):
+        i, j = c[bad[0]]
+        side = "above" if structure.endswith("_lower") else "below"
+        raise StructureError(
+            f"structure {structure}: stored entry ({i}, {j}) at position {bad[0]} lies {side} the diagonal"
+        )
+
+
+def _level_coordinates(custom: dict, arrays: dict, shape: tuple) -> np.ndarray:
+    """The logical coordinates (one row per stored value) of any level format (binsparse §5).
+
+    Walks the levels outer to inner: a ``dense(r)`` level repeats every position over its
+    extents (row-major); a ``sparse(r)`` level gives each position the index tuples of its
+    pointer range (the root has one range and no pointers). ``transpose[k]`` names the logical
+    dimension of stored dimension ``k``.
+    """
+    n = len(shape)
+    transpose = list(custom.get("transpose") or range(n))
+    stored_shape = [shape[t] for t in transpose]
+    coords = np.zeros((1, 0), dtype=np.int64)
+    depth = 0
+    level = custom["level"]
+    while level["level_desc"] != "element":
+        rank = int(level.get("rank", 1))
+        if level["level_desc"] == "dense":
+            grid = np.indices(stored_shape[depth : depth + rank]).reshape(rank, -1).T
+            coords = np.concatenate(
+                [np.repeat(coords, len(grid), axis=0), np.tile(grid, (len(coords), 1))], axis=1
+            )
+        else:
+            idx = np.stack(
+                [np.asarray(arrays[f"indices_{d}"], dtype=np.int64) for d in range(depth, depth + rank)],
+                axis=1,
+            )
+            if depth == 0:
+                parent = np.zeros(len(idx), dtype=np.int64)
+            else:
+                ptr = np.asarray(arrays[f"pointers_to_{depth}"], dtype=np.int64)
+                parent = np.repeat(np.arange(len(coords)), np.diff(ptr))
+            coords = np.concatenate([coords[parent], idx], axis=1)
+        depth += rank
+        level = level["level"]
+    logical = np.empty_like(coords)
+    logical[:, transpose] = coords
+    return logical
+
+
 def todense(sa: SparseArray) -> np.ndarray:
     """A dense NumPy array with ``fill_value`` (or 0) where nothing is stored."""
     arrays = host_arrays(sa)
@@ -25,6 +111,8 @@ def todense(sa: SparseArray) -> np.ndarray:
     fmt = sa.format
     values = values_of(sa, arrays)
     dtype = values.dtype
+    if len(shape) == 0:
+        return np.asarray(values).reshape(()).copy()
     if fmt == "DVEC" or fmt == "DMATR":
         return values.reshape(shape).copy()
     if fmt == "DMATC":
@@ -45,14 +133,12 @@ def todense(sa: SparseArray) -> np.ndarray:
     elif fmt == "COOC":
         out[arrays["indices_1"], arrays["indices_0"]] = values
     else:
-        summary = sa._a.format_summary
-        n = len(shape)
-        if summary == f"sparse({n})→element":
-            out[tuple(arrays[f"indices_{k}"] for k in range(n))] = values
-        elif summary == "→".join(["dense(1)"] * n + ["element"]):
-            return values.reshape(shape).copy()
-        else:
-            raise UnsupportedFormatError(f"todense(): custom format {summary} is not supported")
+        inner = sa.__binsparse_descriptor__()["binsparse"]
+        custom = inner.get("custom")
+        if not isinstance(custom, dict):
+            raise UnsupportedFormatError(f"todense(): format {fmt} is not supported")
+        coords = _level_coordinates(custom, arrays, shape)
+        out[tuple(coords.T)] = values
     structure = sa._a.structure
     if structure is not None:
         out = _mirror(out, structure)

@@ -199,6 +199,7 @@ pub(crate) fn facade(e: Error) -> PyErr {
         Error::Buffer(b) => buffer(b),
         Error::Array(a) => array(a),
         Error::Convert(c) => engine(c),
+        Error::InvalidRequest(_) => new_err(Kind::Descriptor, e.to_string()),
         other => new_err(Kind::Unsupported, other.to_string()),
     }
 }

@@ -55,11 +55,16 @@ pub enum Error {
     /// The request asks for something the producer cannot provide (the protocol's `TypeError`).
     #[error("unsupported request: {0}")]
     UnsupportedRequest(String),
+    /// The requested descriptor cannot describe this array (another shape, fill or structure):
+    /// an invalid request (the protocol's `ValueError`).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
 }
 
 /// Answers `__binsparse__(descriptor=requested)`: the array in the requested format and index
 /// dtypes, converted on the array's own device. The requested descriptor's shape must equal the
-/// array's, and its value type the array's (the protocol converts layouts, not values).
+/// array's (else [`Error::InvalidRequest`]), and its value type the array's (the protocol
+/// converts layouts, not values; else [`Error::UnsupportedRequest`]).
 /// `copy = Some(false)` refuses any conversion that needs new memory.
 pub fn fulfil_request(
     array: &SparseArray,
@@ -68,7 +73,7 @@ pub fn fulfil_request(
 ) -> Result<Converted, Error> {
     let have = array.descriptor();
     if requested.shape() != have.shape() {
-        return Err(Error::UnsupportedRequest(format!(
+        return Err(Error::InvalidRequest(format!(
             "requested shape {:?} differs from the array's shape {:?}",
             requested.shape(),
             have.shape()
@@ -82,7 +87,7 @@ pub fn fulfil_request(
         )));
     }
     if requested.fill() != have.fill() || requested.structure() != have.structure() {
-        return Err(Error::UnsupportedRequest(
+        return Err(Error::InvalidRequest(
             "requested fill/structure differ from the array's".to_owned(),
         ));
     }
