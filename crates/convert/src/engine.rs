@@ -124,49 +124,6 @@ fn layout(f: PredefinedFormat) -> Option<Layout> {
     })
 }
 
-/// Runs `$body` with `$t` bound to the Rust type of integer dtype `$dt`.
-macro_rules! with_index {
-    ($dt:expr, $t:ident, $body:block) => {
-        match $dt {
-            DType::U8 => {
-                type $t = u8;
-                $body
-            }
-            DType::U16 => {
-                type $t = u16;
-                $body
-            }
-            DType::U32 => {
-                type $t = u32;
-                $body
-            }
-            DType::U64 => {
-                type $t = u64;
-                $body
-            }
-            DType::I8 => {
-                type $t = i8;
-                $body
-            }
-            DType::I16 => {
-                type $t = i16;
-                $body
-            }
-            DType::I32 => {
-                type $t = i32;
-                $body
-            }
-            DType::I64 => {
-                type $t = i64;
-                $body
-            }
-            other => {
-                return Err(EngineError::Unsupported(format!("index dtype {other}")));
-            }
-        }
-    };
-}
-
 /// `buffer` cast to the integer dtype `to` (shared when it already has it).
 fn cast_index_buffer(
     buffer: &Buffer,

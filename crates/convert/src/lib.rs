@@ -30,6 +30,8 @@
 //! # Ok::<(), sparsebridge_convert::ConvertError>(())
 //! ```
 
+#[macro_use]
+mod macros;
 pub mod cpu;
 pub mod cuda;
 pub mod engine;
