@@ -53,7 +53,13 @@ def test_pytest_plugin_parametrizes_a_library_suite(tmp_path):
         "def test_consumer(binsparse_consumer_case):\n"
         "    assert_consumer_case(reference_consumer, binsparse_consumer_case)\n"
     )
-    p = run("-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "sparsebridge.compliance.pytest_plugin",
+    # Installed packages register the plugin through their pytest11 entry point; a source tree
+    # on PYTHONPATH needs it named with -p (naming it twice is an error).
+    from importlib.metadata import entry_points
+
+    installed = any(e.value == "sparsebridge.compliance.pytest_plugin" for e in entry_points(group="pytest11"))
+    load = [] if installed else ["-p", "sparsebridge.compliance.pytest_plugin"]
+    p = run("-m", "pytest", "-q", "-p", "no:cacheprovider", *load,
             "--binsparse-formats=CSR,DCSR", "test_lib.py", cwd=tmp_path)
     out = p.stdout
     assert p.returncode == 1, out
