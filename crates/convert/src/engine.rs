@@ -221,21 +221,7 @@ pub fn convert(
     };
 
     // Target dtypes.
-    let src_index = parts.inner.dtype();
-    let src_pointer = if src.compressed {
-        parts.outer.dtype()
-    } else {
-        src_index
-    };
-    let index_t = match target.index_type {
-        Some(t) => index_dtype(t)?,
-        None => src_index,
-    };
-    let pointer_t = match (target.pointer_type, target.index_type) {
-        (Some(t), _) => index_dtype(t)?,
-        (None, Some(_)) => index_t,
-        (None, None) => src_pointer,
-    };
+    let (pointer_t, index_t) = target_dtypes(target, &parts.outer, &parts.inner, src.compressed)?;
 
     let mut copied = false;
     let (outer, inner, values) = if src.col_major == dst.col_major {
@@ -257,6 +243,55 @@ pub fn convert(
             &mut copied,
         )?
     };
+    finish(
+        array,
+        target,
+        options,
+        dst.compressed,
+        (pointer_t, index_t),
+        [outer, inner, values],
+        copied,
+    )
+}
+
+/// The target's pointer and index dtypes: the requested ones, else the source's.
+pub(crate) fn target_dtypes(
+    target: &Target,
+    outer: &Buffer,
+    inner: &Buffer,
+    src_compressed: bool,
+) -> Result<(DType, DType), EngineError> {
+    let src_index = inner.dtype();
+    let src_pointer = if src_compressed {
+        outer.dtype()
+    } else {
+        src_index
+    };
+    let index_t = match target.index_type {
+        Some(t) => index_dtype(t)?,
+        None => src_index,
+    };
+    let pointer_t = match (target.pointer_type, target.index_type) {
+        (Some(t), _) => index_dtype(t)?,
+        (None, Some(_)) => index_t,
+        (None, None) => src_pointer,
+    };
+    Ok((pointer_t, index_t))
+}
+
+/// The shared tail of the CPU and CUDA engines: applies the copy policy to the new
+/// `[outer, inner, values]` arrays, builds the target descriptor (fill, structure and user keys
+/// carried over) and assembles the output on the source's device.
+pub(crate) fn finish(
+    array: &SparseArray,
+    target: &Target,
+    options: &ConvertOptions,
+    dst_compressed: bool,
+    (pointer_t, index_t): (DType, DType),
+    [outer, inner, values]: [Buffer; 3],
+    mut copied: bool,
+) -> Result<Converted, EngineError> {
+    let d = array.descriptor();
     if options.copy == Some(false) && copied {
         return Err(EngineError::CopyRequired {
             target: target.format.to_string(),
@@ -275,10 +310,10 @@ pub fn convert(
     let (outer, inner, values) = (fresh(outer)?, fresh(inner)?, fresh(values)?);
     copied |= force_copy;
 
-    let index_scalar = scalar_for(index_t)?;
-    let mut builder = Descriptor::builder(target.format, shape.to_vec(), d.nnz(), d.value_type())
-        .index_type(index_scalar)
-        .pointer_type(scalar_for(pointer_t)?);
+    let mut builder =
+        Descriptor::builder(target.format, d.shape().to_vec(), d.nnz(), d.value_type())
+            .index_type(scalar_for(index_t)?)
+            .pointer_type(scalar_for(pointer_t)?);
     if let Some(fill) = d.fill_type() {
         builder = builder.fill(fill);
     }
@@ -292,7 +327,7 @@ pub fn convert(
         builder = builder.user_key(k.clone(), v.clone());
     }
     let desc = builder.build()?;
-    let outer_name = if dst.compressed {
+    let outer_name = if dst_compressed {
         "pointers_to_1"
     } else {
         "indices_0"

@@ -20,14 +20,14 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use sparsebridge_array::{SparseArray, dtype_of};
+use sparsebridge_array::SparseArray;
 use sparsebridge_buffer::cuda::{
     self, CudaDevice, DeviceBufferMut, KernelArg, KernelError, KernelSignature, ModuleSource,
 };
 use sparsebridge_buffer::{Buffer, DType, Device};
-use sparsebridge_descriptor::{Descriptor, PredefinedFormat, ScalarType};
+use sparsebridge_descriptor::PredefinedFormat;
 
-use crate::engine::{ConvertOptions, Converted, EngineError, Target};
+use crate::engine::{ConvertOptions, Converted, EngineError, Target, finish, target_dtypes};
 use crate::index::check_fits;
 use crate::{ConvertError, Index};
 use table::{Family, Launch, TABLE};
@@ -577,19 +577,6 @@ fn layout(f: PredefinedFormat) -> Option<(bool, bool)> {
     })
 }
 
-fn index_dtype(t: ScalarType) -> Result<DType, EngineError> {
-    match dtype_of(t) {
-        Some(d) if t.is_integer() => Ok(d),
-        _ => Err(EngineError::Unsupported(format!(
-            "index type {t} (index arrays need an integer type)"
-        ))),
-    }
-}
-
-fn scalar_for(dt: DType) -> Result<ScalarType, EngineError> {
-    sparsebridge_array::scalar_of(dt).ok_or_else(|| EngineError::Unsupported(format!("dtype {dt}")))
-}
-
 /// The invalid array's exact error: copy it to the host and run the CPU validator.
 fn explain_invalid(array: &SparseArray) -> EngineError {
     let host: Result<Vec<(String, Buffer)>, _> = array
@@ -653,71 +640,22 @@ pub(crate) fn convert(
         values: get("values")?,
         iso: d.value_type().iso,
     };
-    let src_index = p.inner.dtype();
-    let src_pointer = if s_comp { p.outer.dtype() } else { src_index };
-    let index_t = match target.index_type {
-        Some(t) => index_dtype(t)?,
-        None => src_index,
-    };
-    let pointer_t = match (target.pointer_type, target.index_type) {
-        (Some(t), _) => index_dtype(t)?,
-        (None, Some(_)) => index_t,
-        (None, None) => src_pointer,
-    };
+    let (pointer_t, index_t) = target_dtypes(target, &p.outer, &p.inner, s_comp)?;
     let mut copied = false;
     let (outer, inner, values) = if s_col == d_col {
         same_orientation(&gpu, &p, s_comp, d_comp, pointer_t, index_t, &mut copied)?
     } else {
         transposed(&gpu, &p, s_comp, d_comp, pointer_t, index_t, &mut copied)?
     };
-    if options.copy == Some(false) && copied {
-        return Err(EngineError::CopyRequired {
-            target: target.format.to_string(),
-        });
-    }
-    let force_copy = options.copy == Some(true);
-    let fresh = |b: Buffer| -> Result<Buffer, EngineError> {
-        Ok(
-            if force_copy && array.arrays().iter().any(|(_, s)| s.shares_memory_with(&b)) {
-                b.copy_to(b.device())?
-            } else {
-                b
-            },
-        )
-    };
-    let (outer, inner, values) = (fresh(outer)?, fresh(inner)?, fresh(values)?);
-    copied |= force_copy;
-
-    let mut builder = Descriptor::builder(target.format, shape.to_vec(), d.nnz(), d.value_type())
-        .index_type(scalar_for(index_t)?)
-        .pointer_type(scalar_for(pointer_t)?);
-    if let Some(fill) = d.fill_type() {
-        builder = builder.fill(fill);
-    }
-    if let Some(s) = d.structure() {
-        builder = builder.structure(s);
-    }
-    if d.value_type().scalar.is_extension() {
-        builder = builder.extension_types(true);
-    }
-    for (k, v) in d.user_keys() {
-        builder = builder.user_key(k.clone(), v.clone());
-    }
-    let desc = builder.build()?;
-    let outer_name = if d_comp { "pointers_to_1" } else { "indices_0" };
-    let mut arrays = vec![
-        (outer_name.to_owned(), outer),
-        ("indices_1".to_owned(), inner),
-        ("values".to_owned(), values),
-    ];
-    if let Some(fv) = array.array("fill_value") {
-        arrays.push(("fill_value".to_owned(), fv.clone()));
-    }
-    arrays.sort_by_key(|(n, _)| desc.array_names().iter().position(|m| m == n));
-    Ok(Converted {
-        array: SparseArray::new_trusted(desc, arrays, array.device()),
+    finish(
+        array,
+        target,
+        options,
+        d_comp,
+        (pointer_t, index_t),
+        [outer, inner, values],
         copied,
-    })
+    )
 }
 
 /// Same major orientation: compress, expand, or cast.
