@@ -14,3 +14,16 @@ bench-cpu: venv
 ## bench-cpu-criterion: the criterion benches (1e7 nnz; SPARSEBRIDGE_BENCH_NNZ to change).
 bench-cpu-criterion:
 	$(CARGO) bench -p sparsebridge-convert --bench bench_main
+
+# sparsebridge against scipy, torch and PyData/Sparse in one Python process (issue 7): the release
+# extension (py-build with PY_PROFILE=--release), then benches/python/compare.py, which writes
+# docs/bench/compare.json and docs/bench/compare.png and prints a markdown table. Not a test step.
+COMPARE_SIZES ?= 1e6,1e7
+COMPARE_REPS ?= 3
+
+.PHONY: bench-compare
+
+## bench-compare: same-process comparison with scipy, torch, PyData/Sparse (+ GPU peers if any).
+bench-compare: PY_PROFILE = --release
+bench-compare: py-build
+	$(VPY) benches/python/compare.py --sizes $(COMPARE_SIZES) --reps $(COMPARE_REPS)
