@@ -50,6 +50,7 @@ impl HostAlloc {
         debug_assert!(pad < HOST_ALIGN);
         // SAFETY: `pad < HOST_ALIGN <= total`, so the result stays in the allocation and non-null.
         let aligned = unsafe { NonNull::new_unchecked(raw.as_ptr().add(pad)) };
+        crate::hugepage::advise(aligned.as_ptr(), bytes);
         Ok(HostAlloc {
             raw,
             aligned,

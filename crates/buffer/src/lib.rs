@@ -33,6 +33,7 @@ pub mod dlpack;
 mod dtype;
 mod error;
 mod host;
+pub mod hugepage;
 
 pub use buffer::Buffer;
 pub use device::{DL_CPU, DL_CUDA, DL_CUDA_HOST, DL_CUDA_MANAGED, Device};

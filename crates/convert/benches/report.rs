@@ -113,6 +113,14 @@ fn main() {
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![10_000_000, 50_000_000]);
     let reps = env_usize("SPARSEBRIDGE_BENCH_REPS").unwrap_or(5);
+    // SPARSEBRIDGE_HUGE_PAGES=0 measures the outputs without the huge-page advice.
+    if std::env::var("SPARSEBRIDGE_HUGE_PAGES").is_ok_and(|v| v == "0") {
+        sparsebridge_buffer::hugepage::set_huge_pages(false);
+    }
+    println!(
+        "huge-page advice for outputs: {}",
+        sparsebridge_buffer::hugepage::huge_pages()
+    );
     println!("rayon threads: {}", rayon::current_num_threads());
     for nnz in sizes {
         let d = input(1_000_000, 1_000_000, nnz, 0x5EED);

@@ -3,8 +3,8 @@
 use rayon::prelude::*;
 
 use super::par::{
-    balanced_bounds, even_bounds, from_pointers, serial_cutoff, split_at_ends, threads,
-    to_pointers, zeroed,
+    balanced_bounds, balanced_bounds_of, even_bounds, from_pointers, serial_cutoff, split_at_ends,
+    threads, to_pointers, zeroed,
 };
 use super::radix::{Source, radix_sort};
 use super::validate::{validate_cvec, validate_pointers};
@@ -90,25 +90,29 @@ pub fn csr_to_coo_rows<P: Index, I: Index>(nrows: usize, pointers: &[P]) -> Resu
     if nnz > 0 {
         check_fits::<I>(nrows - 1, "indices_0")?;
     }
-    let ptr = from_pointers(pointers);
     let mut rows: Vec<I> = zeroed(nnz);
     let parts = if nnz < serial_cutoff() {
         1
     } else {
         threads() * 2
     };
-    let rb = balanced_bounds(&ptr, parts);
-    let ends: Vec<usize> = rb[1..].iter().map(|&r| ptr[r]).collect();
+    // Validated pointers are read in place (no widened copy).
+    let at = |r: usize| pointers[r].to_usize().unwrap_or(0);
+    let rb = balanced_bounds_of(pointers, parts);
+    let ends: Vec<usize> = rb[1..].iter().map(|&r| at(r)).collect();
     split_at_ends(&mut rows, &ends)
         .into_par_iter()
         .enumerate()
         .for_each(|(t, out)| {
-            let base = ptr[rb[t]];
+            let base = at(rb[t]);
+            let mut start = 0usize;
             for r in rb[t]..rb[t + 1] {
+                let end = at(r + 1) - base;
                 let v = I::from_usize_unchecked(r);
-                out[ptr[r] - base..ptr[r + 1] - base]
-                    .iter_mut()
-                    .for_each(|x| *x = v);
+                if let Some(dst) = out.get_mut(start..end) {
+                    dst.fill(v);
+                }
+                start = end;
             }
         });
     Ok(rows)

@@ -63,39 +63,51 @@ pub fn coo_sorted_to_csr_pointers<P: Index, I: Index>(nrows: usize, rows: &[I]) 
     let tail = pieces.pop().unwrap_or_default();
     let nnz_p = P::from_usize_unchecked(nnz);
     tail.iter_mut().for_each(|p| *p = nnz_p);
-    let errors: Vec<Option<ConvertError>> = pieces
-        .into_par_iter()
-        .enumerate()
-        .map(|(k, piece)| {
-            let (a, b) = (cuts[k], cuts[k + 1]);
-            let lo = if k == 0 { 0 } else { ends[k - 1] };
-            // `prev + 1` is the first pointer this chunk may still owe.
-            let mut next = lo;
-            for i in a..b {
-                let r = match row(i) {
-                    Ok(r) => r,
-                    Err(e) => return Some(e),
-                };
-                if r + 1 < next {
-                    return Some(ConvertError::NotSorted {
-                        array: "indices_0",
-                        position: i,
-                    });
-                }
-                if r + 1 > next {
-                    let Some(dst) = piece.get_mut(next - lo..=r - lo) else {
-                        return Some(first_unsorted_or_oob(nrows, rows));
-                    };
+    // Each chunk compares raw neighbouring indices (no conversion per entry) and writes the
+    // pointers of the rows that start inside it. Any anomaly (a decrease, an index out of
+    // bounds) is reported by the cold path, which finds the first failing position.
+    let failed = pieces.into_par_iter().enumerate().any(|(k, piece)| {
+        let (a, b) = (cuts[k], cuts[k + 1]);
+        let lo = if k == 0 { 0 } else { ends[k - 1] };
+        if a == b {
+            return false;
+        }
+        let mut fill = |from: usize, to: usize, i: usize| -> bool {
+            // Rows `from..=to` start at entry `i`.
+            match piece.get_mut(from.wrapping_sub(lo)..=to.wrapping_sub(lo)) {
+                Some(dst) if from >= lo => {
                     let v = P::from_usize_unchecked(i);
                     dst.iter_mut().for_each(|p| *p = v);
-                    next = r + 1;
+                    true
                 }
+                _ => false,
             }
-            None
-        })
-        .collect();
-    if let Some(e) = errors.into_iter().flatten().next() {
-        return Err(e);
+        };
+        let seg = &rows[a..b];
+        let mut prev = seg[0];
+        let Ok(first) = row(a) else { return true };
+        if first + 1 < lo || (first + 1 > lo && !fill(lo, first, a)) {
+            return true;
+        }
+        let mut prev_r = first;
+        for (j, &cur) in seg.iter().enumerate().skip(1) {
+            if cur != prev {
+                if cur < prev {
+                    return true;
+                }
+                // `cur > prev >= first >= 0`, so it converts; the bound is checked by `fill`.
+                let Some(r) = cur.to_usize() else { return true };
+                if !fill(prev_r + 1, r, a + j) {
+                    return true;
+                }
+                prev = cur;
+                prev_r = r;
+            }
+        }
+        false
+    });
+    if failed {
+        return Err(first_unsorted_or_oob(nrows, rows));
     }
     Ok(ptr)
 }

@@ -27,9 +27,10 @@ pub(crate) fn threads() -> usize {
     rayon::current_num_threads().max(1)
 }
 
-/// A zeroed vector of `n` elements, allocated with `alloc_zeroed` (lazily zeroed pages).
+/// A zeroed vector of `n` elements (lazily zeroed pages; large ones advised to use huge pages,
+/// see [`sparsebridge_buffer::hugepage`]).
 pub(crate) fn zeroed<T: bytemuck::Zeroable>(n: usize) -> Vec<T> {
-    bytemuck::zeroed_vec(n)
+    sparsebridge_buffer::hugepage::zeroed_vec(n)
 }
 
 /// In-place exclusive prefix sum of `counts`; returns the total.
@@ -97,34 +98,43 @@ pub(crate) fn split_at_ends<'a, T>(mut s: &'a mut [T], ends: &[usize]) -> Vec<&'
 /// Major-dimension boundaries `[0 = b0 < … < bk = major]` splitting `pointers` (length
 /// `major + 1`, monotone) into `parts` ranges of about equal entries plus rows.
 pub(crate) fn balanced_bounds(pointers: &[usize], parts: usize) -> Vec<usize> {
-    let major = pointers.len().saturating_sub(1);
-    let nnz = pointers.last().copied().unwrap_or(0);
+    balanced_bounds_by(pointers.len(), |r| pointers[r], parts)
+}
+
+/// [`balanced_bounds`] over validated pointers of any index type, read in place.
+pub(crate) fn balanced_bounds_of<P: Index>(pointers: &[P], parts: usize) -> Vec<usize> {
+    balanced_bounds_by(
+        pointers.len(),
+        |r| pointers[r].to_usize().unwrap_or(0),
+        parts,
+    )
+}
+
+/// [`balanced_bounds`] of `len` monotone pointers read through `at`.
+fn balanced_bounds_by(len: usize, at: impl Fn(usize) -> usize, parts: usize) -> Vec<usize> {
+    let major = len.saturating_sub(1);
+    let nnz = if len == 0 { 0 } else { at(major) };
     let total = nnz.saturating_add(major);
     let parts = parts.max(1);
     let mut bounds = Vec::with_capacity(parts + 1);
     bounds.push(0);
     for k in 1..parts {
         let target = (total as u128 * k as u128 / parts as u128) as usize;
-        let pos = partition_point_weight(pointers, target);
+        // First `r` in `0..=major` with `at(r) + r >= target`.
+        let (mut lo, mut hi) = (0usize, len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if at(mid).saturating_add(mid) < target {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
         let prev = *bounds.last().unwrap_or(&0);
-        bounds.push(pos.clamp(prev, major));
+        bounds.push(lo.clamp(prev, major));
     }
     bounds.push(major);
     bounds
-}
-
-/// First `r` in `0..=major` with `pointers[r] + r >= target`.
-fn partition_point_weight(pointers: &[usize], target: usize) -> usize {
-    let (mut lo, mut hi) = (0usize, pointers.len());
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pointers[mid].saturating_add(mid) < target {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo.min(pointers.len().saturating_sub(1))
 }
 
 /// Equal-width boundaries of `0..n` in `parts` ranges.
