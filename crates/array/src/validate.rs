@@ -7,7 +7,14 @@
 //!   segment is empty (no repeated pointer values);
 //! - within each pointer segment the `r`-tuples of indices are in bounds of the stored shape,
 //!   strictly increasing in lexicographic order (sorted and duplicate-free).
+//!
+//! Two passes share these rules. [`fast`] checks the common layouts (every rank-1 sparse level,
+//! a rank-2 sparse root: CSR, CSC, DCSR, DCSC, CVEC, COOR, COOC and dense formats) in parallel,
+//! typed per index dtype, and only answers valid or not: a strictly increasing run needs bounds
+//! checks at its two ends only. When it finds an anomaly, or meets any other layout, the serial
+//! walker runs and reports the first violation with its array, position and reason.
 
+use rayon::prelude::*;
 use sparsebridge_buffer::{Buffer, DType};
 use sparsebridge_descriptor::{ArrayRole, Level};
 
@@ -133,8 +140,9 @@ fn check_pointers(
     Ok(())
 }
 
-/// Runs the full check. The array's constituent lengths were already checked in O(1).
-pub(crate) fn validate_full(a: &SparseArray) -> Result<(), ArrayError> {
+/// The precise, serial walker: finds the first violation and names it. Run when the fast
+/// check ([`fast`]) finds an anomaly or meets a layout it does not cover.
+fn validate_precise(a: &SparseArray) -> Result<(), ArrayError> {
     if !a.device().is_host_accessible() {
         return Err(ArrayError::Unsupported(format!(
             "full validation of arrays on {} (copy to the host first)",
@@ -243,4 +251,197 @@ pub(crate) fn validate_full(a: &SparseArray) -> Result<(), ArrayError> {
         }
     }
     Ok(())
+}
+
+/// Runs the full check. The array's constituent lengths were already checked in O(1).
+pub(crate) fn validate_full(a: &SparseArray) -> Result<(), ArrayError> {
+    if !a.device().is_host_accessible() {
+        return Err(ArrayError::Unsupported(format!(
+            "full validation of arrays on {} (copy to the host first)",
+            a.device()
+        )));
+    }
+    if fast(a) == Some(true) {
+        return Ok(());
+    }
+    validate_precise(a)
+}
+
+/// Below this many entries the fast check runs on one thread.
+const PAR_MIN: usize = 1 << 15;
+
+/// Dispatches an [`IndexSlice`] to code generic over its element type.
+macro_rules! typed {
+    ($slice:expr, $s:ident => $body:expr) => {
+        match $slice {
+            IndexSlice::U8($s) => $body,
+            IndexSlice::U16($s) => $body,
+            IndexSlice::U32($s) => $body,
+            IndexSlice::U64($s) => $body,
+            IndexSlice::I8($s) => $body,
+            IndexSlice::I16($s) => $body,
+            IndexSlice::I32($s) => $body,
+            IndexSlice::I64($s) => $body,
+        }
+    };
+}
+
+/// An integer index element: ordered, widened to `i128` for bounds.
+trait Ix: Copy + Ord + Send + Sync + Into<i128> {}
+impl<T: Copy + Ord + Send + Sync + Into<i128>> Ix for T {}
+
+impl IndexSlice<'_> {
+    /// The element at `i` as `usize` (pointers already checked to be in `0..=len`).
+    #[inline]
+    fn get_usize(&self, i: usize) -> usize {
+        usize::try_from(self.get(i)).unwrap_or(usize::MAX)
+    }
+}
+
+/// `[a, b)` ranges splitting `0..n` for parallel work (one range when `n` is small).
+fn chunks(n: usize) -> Vec<(usize, usize)> {
+    let parts = if n < PAR_MIN {
+        1
+    } else {
+        (rayon::current_num_threads() * 8)
+            .min(n / (PAR_MIN / 4))
+            .max(1)
+    };
+    (0..parts)
+        .map(|k| (n * k / parts, n * (k + 1) / parts))
+        .filter(|(a, b)| a < b)
+        .collect()
+}
+
+/// Whether `s[a..b]` strictly increases and lies in `[0, bound)`.
+#[inline]
+fn run_ok<I: Ix>(s: &[I], bound: i128) -> bool {
+    match (s.first(), s.last()) {
+        (Some(&f), Some(&l)) => {
+            f.into() >= 0 && l.into() < bound && s.windows(2).fold(true, |ok, w| ok & (w[0] < w[1]))
+        }
+        _ => true,
+    }
+}
+
+/// Pointers of `positions` segments over `count` coordinates: start at 0, never decrease (never
+/// repeat when `strict`), end at `count`.
+fn pointers_ok<P: Ix>(p: &[P], positions: usize, count: usize, strict: bool) -> bool {
+    if p.len() != positions + 1 || p[0].into() != 0 || p[positions].into() != count as i128 {
+        return false;
+    }
+    chunks(p.len().saturating_sub(1))
+        .into_par_iter()
+        .all(|(a, b)| {
+            p[a..=b].windows(2).fold(true, |ok, w| {
+                ok & if strict { w[0] < w[1] } else { w[0] <= w[1] }
+            })
+        })
+}
+
+/// Rank-1 level: each segment's indices strictly increase within `[0, bound)`.
+fn rank1_ok<I: Ix>(idx: &[I], ptr: Option<&IndexSlice<'_>>, bound: i128) -> bool {
+    match ptr {
+        // The root: one run; chunks overlap by one entry so that order crosses their seams.
+        None => chunks(idx.len())
+            .into_par_iter()
+            .all(|(a, b)| run_ok(&idx[a.saturating_sub(1)..b], bound)),
+        Some(p) => {
+            let segments = p.len() - 1;
+            chunks(segments).into_par_iter().all(|(a, b)| {
+                (a..b).all(|seg| {
+                    let (s, e) = (p.get_usize(seg), p.get_usize(seg + 1));
+                    idx.get(s..e).is_some_and(|r| run_ok(r, bound))
+                })
+            })
+        }
+    }
+}
+
+/// Rank-2 root (COO): `(i, j)` pairs strictly increase lexicographically, `i` in `[0, bi)`,
+/// `j` in `[0, bj)`.
+fn coo2_ok<I: Ix>(i: &[I], j: &[I], bi: i128, bj: i128) -> bool {
+    if i.len() != j.len() {
+        return false;
+    }
+    chunks(i.len()).into_par_iter().all(|(a, b)| {
+        let a = a.saturating_sub(1);
+        let (ri, rj) = (&i[a..b], &j[a..b]);
+        // `i` never decreases, so its bounds are checked at the ends.
+        let i_ok =
+            ri.first().is_some_and(|&f| f.into() >= 0) && ri.last().is_some_and(|&l| l.into() < bi);
+        let j_ok = rj
+            .iter()
+            .fold(true, |ok, &v| ok & (v.into() >= 0) & (v.into() < bj));
+        let order_ok =
+            (1..ri.len()).fold(true, |ok, k| ok & ((ri[k - 1], rj[k - 1]) < (ri[k], rj[k])));
+        i_ok && j_ok && order_ok
+    })
+}
+
+/// The fast check: `Some(true)` when valid, `Some(false)` on an anomaly, `None` for layouts it
+/// does not cover. Never reports where: [`validate_precise`] does.
+fn fast(a: &SparseArray) -> Option<bool> {
+    let format = a.descriptor().format();
+    let shape = a.descriptor().shape();
+    let stored: Vec<u64> = (0..format.rank())
+        .map(|k| shape[format.logical_dim(k)])
+        .collect();
+    let slice = |name: String| -> Option<IndexSlice<'_>> {
+        a.array(&name).and_then(|b| IndexSlice::new(&name, b).ok())
+    };
+    let mut positions: usize = 1;
+    let mut depth = 0usize;
+    let mut parent_sparse = false;
+    for level in format.levels() {
+        match *level {
+            Level::Element => break,
+            Level::Dense { rank } => {
+                for &extent in stored.get(depth..depth + rank)? {
+                    positions = positions.checked_mul(usize::try_from(extent).ok()?)?;
+                }
+                parent_sparse = false;
+                depth += rank;
+            }
+            Level::Sparse { rank } => {
+                let bound = |d: usize| stored.get(d).map(|&e| i128::from(e));
+                let idx0 = slice(ArrayRole::Indices { dim: depth }.name())?;
+                let count = idx0.len();
+                let ptr = if depth == 0 {
+                    None
+                } else {
+                    let p = slice(ArrayRole::Pointers { depth }.name())?;
+                    if !typed!(&p, s => pointers_ok(s, positions, count, parent_sparse)) {
+                        return Some(false);
+                    }
+                    Some(p)
+                };
+                let ok = match (rank, &ptr) {
+                    (1, _) => {
+                        let b = bound(depth)?;
+                        typed!(&idx0, s => rank1_ok(s, ptr.as_ref(), b))
+                    }
+                    (2, None) => {
+                        let idx1 = slice(ArrayRole::Indices { dim: depth + 1 }.name())?;
+                        let (b0, b1) = (bound(depth)?, bound(depth + 1)?);
+                        match (&idx0, &idx1) {
+                            (IndexSlice::I32(i), IndexSlice::I32(j)) => coo2_ok(i, j, b0, b1),
+                            (IndexSlice::I64(i), IndexSlice::I64(j)) => coo2_ok(i, j, b0, b1),
+                            (IndexSlice::U32(i), IndexSlice::U32(j)) => coo2_ok(i, j, b0, b1),
+                            (IndexSlice::U64(i), IndexSlice::U64(j)) => coo2_ok(i, j, b0, b1),
+                            _ => return None,
+                        }
+                    }
+                    _ => return None,
+                };
+                if !ok {
+                    return Some(false);
+                }
+                positions = count;
+                parent_sparse = true;
+                depth += rank;
+            }
+        }
+    }
+    Some(true)
 }
