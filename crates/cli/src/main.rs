@@ -43,12 +43,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Exit 0 on success; otherwise print the error chain on one line and exit 1.
+/// Exit 0 on success; otherwise print the error and its causes on one line (each once) and
+/// exit 1.
 fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", commands::one_line(&e));
             ExitCode::from(1)
         }
     }
