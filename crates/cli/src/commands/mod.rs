@@ -1,8 +1,10 @@
-//! Subcommands, one module each.
+//! Subcommands, one module each, plus the measurement helpers they share.
 
+pub mod bench;
 pub mod demo;
 pub mod descriptor;
 pub mod files;
+pub mod measure;
 
 /// An error and its causes on one line, `outer: cause: root`, each message once.
 ///
