@@ -256,8 +256,8 @@ fn same_arrays(a: &SparseArray, b: &SparseArray) -> Result<Option<String>> {
 }
 
 /// The independent check of one conversion `src` -> `out`: the output passes the full
-/// structural check (on a fresh, unvalidated copy of its parts: conversion outputs are marked
-/// canonical by construction), has the requested format, shape, nnz and index dtype, converting
+/// structural check (on a fresh, unvalidated host copy of its parts: conversion outputs are
+/// marked canonical by construction), has the requested format, shape, nnz and index dtype, converting
 /// it back to the source format reproduces the source's arrays, and it equals `oracle` (the CPU
 /// result, for device runs).
 fn verify(
@@ -270,7 +270,13 @@ fn verify(
 ) -> Result<()> {
     let what = format!("{from} -> {to} ({index}) on {}", out.device());
     let fail = |why: String| anyhow::anyhow!("verification failed for {what}: {why}");
-    let fresh = SparseArray::try_new(out.descriptor().clone(), out.arrays().to_vec())
+    // The full check runs on the host (arrays on a CUDA device are copied back first).
+    let parts = out
+        .arrays()
+        .iter()
+        .map(|(name, b)| Ok((name.clone(), b.to_device(Device::Cpu)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let fresh = SparseArray::try_new(out.descriptor().clone(), parts)
         .map_err(|e| fail(format!("the output does not match its descriptor: {e}")))?;
     fresh
         .validate_full()
