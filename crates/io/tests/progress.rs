@@ -20,7 +20,10 @@ fn big_csr() -> SparseArray {
         d,
         [
             ("pointers_to_1", Buffer::from_vec(vec![0i64, n as i64])),
-            ("indices_1", Buffer::from_vec((0..n as i64).collect::<Vec<_>>())),
+            (
+                "indices_1",
+                Buffer::from_vec((0..n as i64).collect::<Vec<_>>()),
+            ),
             (
                 "values",
                 Buffer::from_vec((0..n).map(|i| i as f64 * 0.25).collect::<Vec<_>>()),
