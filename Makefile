@@ -24,6 +24,7 @@ include $(sort $(wildcard mk/*.mk))
 help:
 	@echo "make demo   - set up and run the main job (README quick start, first command)"
 	@echo "make test   - set up and run every test (README quick start, second command; CI)"
+	@echo "make bench  - release CLI: sparsebridge bench (BENCH_ARGS=... to pass options)"
 	@echo "steps of make test: $(TEST_STEPS)"
 
 bootstrap:

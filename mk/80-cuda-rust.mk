@@ -1,5 +1,6 @@
 # The Rust CUDA path end to end under the emulated driver (issue 5 §3, issue 4 "CUDA"):
-#   test-emu   crates/buffer/tests/kernel_*.rs and crates/convert/tests/cuda_*.rs with
+#   test-emu   crates/buffer/tests/kernel_*.rs, crates/convert/tests/cuda_*.rs and the CUDA
+#              section of `sparsebridge bench` (crates/cli/tests/bench_cmd.rs, JSON shape only) with
 #              SPARSEBRIDGE_REQUIRE_CUDA=1 (skips become failures), LD_LIBRARY_PATH = the emulator
 #              (target/emu) + NVRTC's lib dir from the pinned CUDA wheels ($(CUDA_VENV)); PTX comes
 #              from that real NVRTC at run time. Prints how many CUDA-path tests ran (must be > 0).
@@ -25,6 +26,7 @@ test-emu: emu cuda-tools
 	start=$$(date +%s); \
 	$(CARGO) test -p sparsebridge-buffer $(addprefix --test ,$(CUDA_RUST_TESTS)) 2>&1 | tee -a $$log; \
 	$(CARGO) test -p sparsebridge-convert $(addprefix --test ,$(CUDA_CONVERT_TESTS)) 2>&1 | tee -a $$log; \
+	$(CARGO) test -p sparsebridge-cli --test bench_cmd bench_cuda_section_shape -- --nocapture 2>&1 | tee -a $$log; \
 	n=$$(grep -o 'CUDA-PATH-RAN [A-Za-z0-9_]*' $$log | sort -u | wc -l); \
 	skipped=$$(grep -c '^SKIPPED ' $$log || true); \
 	echo "test-emu: $$n CUDA-path tests executed against the emulated driver ($$emu), $$skipped skipped, $$(( $$(date +%s) - start )) s"; \

@@ -21,6 +21,10 @@ enum Command {
     /// The main job: a random 1e6 x 1e6 matrix with 1e7 values handed across the protocol and
     /// converted between COO, CSR and CSC, timed against the memory-bandwidth floor.
     Demo(commands::demo::DemoArgs),
+    /// Benchmark COOR/CSR/CSC conversions (int32 and int64 indices) against the memory floor,
+    /// the protocol hand-off at several sizes, and the CUDA copies and conversions when a GPU
+    /// is present; every result is verified. `--json` prints one JSON document.
+    Bench(commands::bench::BenchArgs),
     /// Print the descriptor, format, shape, nnz, dtypes and array sizes of a file
     /// (.mtx, .bsp.h5 or a binsparse NPY directory).
     Info(sparsebridge_io::cli::InfoArgs),
@@ -37,18 +41,20 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Descriptor(args) => commands::descriptor::run(&args),
         Command::Demo(args) => report(commands::demo::run(&args)),
+        Command::Bench(args) => report(commands::bench::run(&args)),
         Command::Info(args) => report(commands::files::info(&args)),
         Command::Validate(args) => commands::files::validate(&args),
         Command::Convert(args) => report(commands::files::convert(&args)),
     }
 }
 
-/// Exit 0 on success; otherwise print the error chain on one line and exit 1.
+/// Exit 0 on success; otherwise print the error and its causes on one line (each once) and
+/// exit 1.
 fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", commands::one_line(&e));
             ExitCode::from(1)
         }
     }

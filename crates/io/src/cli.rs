@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use sparsebridge::{ConvertOptions, Device, PredefinedFormat, ScalarType, SparseArray, Target};
 
 use crate::error::{AtPath, IoError};
+use crate::progress::Progress;
 use crate::{FileFormat, ReadOptions, VersionSpelling, WriteOptions};
 
 fn parse_format(s: &str) -> Result<PredefinedFormat, String> {
@@ -434,7 +435,9 @@ pub fn convert(
             ),
         });
     }
+    let checking = Progress::spinner(settings.progress, "checking the structure");
     read.array.validate_full().at(input)?;
+    checking.finish();
     let needs_engine = settings.format.is_some()
         || (settings.index_type.is_some() && read.format != FileFormat::MatrixMarket)
         || settings.device != Device::Cpu;
@@ -447,6 +450,10 @@ pub fn convert(
                 path: input.to_path_buf(),
                 message: format!("converting the custom format {from} (no predefined alias)"),
             })?;
+        let converting = Progress::spinner(
+            settings.progress,
+            format!("converting {from} -> {format} on {}", settings.device),
+        );
         let on_device = to_device(input, &read.array, settings.device)?;
         let target = Target {
             format,
@@ -455,7 +462,9 @@ pub fn convert(
         };
         let converted =
             sparsebridge::convert(&on_device, &target, &ConvertOptions::default()).at(input)?;
-        to_device(input, &converted.array, Device::Cpu)?
+        let host = to_device(input, &converted.array, Device::Cpu)?;
+        converting.finish();
+        host
     } else {
         read.array
     };

@@ -19,6 +19,7 @@ use sparsebridge::{Buffer, DType, Descriptor, SparseArray};
 use crate::atomic::TempTarget;
 use crate::container::{VersionSpelling, assemble, header_text, parse_header, storage_buffer};
 use crate::error::{AtPath, IoError, malformed, unsupported};
+use crate::progress::Progress;
 
 /// The attribute holding the descriptor.
 pub const ATTRIBUTE: &str = "binsparse";
@@ -170,17 +171,53 @@ pub fn read_h5_descriptor(
 
 /// Reads a `.bsp.h5` file. Returns the array and the descriptor reader's warnings.
 pub fn read_h5(path: &Path) -> Result<(SparseArray, Vec<String>), IoError> {
+    read_h5_with(path, false)
+}
+
+/// [`read_h5`], with a progress bar on a terminal when `progress` is set. Each dataset is read
+/// in one HDF5 call, so the bar advances one dataset at a time.
+pub(crate) fn read_h5_with(
+    path: &Path,
+    progress: bool,
+) -> Result<(SparseArray, Vec<String>), IoError> {
     let file = hdf5::File::open(path).at(path)?;
     let text = read_attribute(path, &file)?;
     let (descriptor, warnings) = parse_header(path, &text)?;
-    let array = assemble(path, descriptor, |name| read_dataset(path, &file, name))?;
+    let total: u64 = descriptor
+        .arrays()
+        .iter()
+        .filter_map(|s| file.dataset(&s.name).ok())
+        .map(|d| (d.size() * d.dtype().map_or(0, |t| t.size())) as u64)
+        .sum();
+    let bar = Progress::bytes(progress, total, "reading");
+    let array = assemble(path, descriptor, |name| {
+        let b = read_dataset(path, &file, name)?;
+        if let Some(b) = &b {
+            bar.inc(b.nbytes() as u64);
+        }
+        Ok(b)
+    })?;
+    bar.finish();
     Ok((array, warnings))
 }
 
 /// Writes a `.bsp.h5` file atomically: the descriptor as a variable-length UTF-8 string
 /// attribute `binsparse` on the root group, one dataset per array.
 pub fn write_h5(array: &SparseArray, path: &Path, version: VersionSpelling) -> Result<(), IoError> {
+    write_h5_with(array, path, version, false)
+}
+
+/// [`write_h5`], with a progress bar on a terminal when `progress` is set (advancing one
+/// dataset at a time).
+pub(crate) fn write_h5_with(
+    array: &SparseArray,
+    path: &Path,
+    version: VersionSpelling,
+    progress: bool,
+) -> Result<(), IoError> {
     let header = header_text(path, array, version)?;
+    let total: u64 = array.arrays().iter().map(|(_, b)| b.nbytes() as u64).sum();
+    let bar = Progress::bytes(progress, total, "writing");
     let temp = TempTarget::new(path, false)?;
     {
         let file = hdf5::File::create(temp.path()).at(path)?;
@@ -212,7 +249,9 @@ pub fn write_h5(array: &SparseArray, path: &Path, version: VersionSpelling) -> R
                     ));
                 }
             };
+            bar.inc(stored.nbytes() as u64);
         }
+        bar.finish();
         let text = VarLenUnicode::from_str(&header)
             .map_err(|e| malformed(path, format!("descriptor text: {e}")))?;
         file.new_attr::<VarLenUnicode>()

@@ -36,7 +36,7 @@ mod error;
 pub mod h5;
 pub mod mtx;
 pub mod npy;
-mod progress;
+pub mod progress;
 mod values;
 
 use std::fmt;
@@ -166,8 +166,8 @@ pub fn read_as(
     })?;
     let (array, warnings) = match format {
         FileFormat::MatrixMarket => (mtx::read_mtx(path, options)?, Vec::new()),
-        FileFormat::NpyDir => npy::read_npy_dir(path)?,
-        FileFormat::Hdf5 => read_hdf5(path)?,
+        FileFormat::NpyDir => npy::read_npy_dir_with(path, options.progress)?,
+        FileFormat::Hdf5 => read_hdf5(path, options.progress)?,
     };
     Ok(ReadResult {
         array,
@@ -177,12 +177,12 @@ pub fn read_as(
 }
 
 #[cfg(feature = "hdf5")]
-fn read_hdf5(path: &Path) -> Result<(SparseArray, Vec<String>), IoError> {
-    h5::read_h5(path)
+fn read_hdf5(path: &Path, progress: bool) -> Result<(SparseArray, Vec<String>), IoError> {
+    h5::read_h5_with(path, progress)
 }
 
 #[cfg(not(feature = "hdf5"))]
-fn read_hdf5(path: &Path) -> Result<(SparseArray, Vec<String>), IoError> {
+fn read_hdf5(path: &Path, _progress: bool) -> Result<(SparseArray, Vec<String>), IoError> {
     Err(IoError::Hdf5Disabled {
         path: path.to_path_buf(),
     })
@@ -209,8 +209,10 @@ pub fn write_as(
     let path: PathBuf = strip_trailing_slash(path);
     match format {
         FileFormat::MatrixMarket => mtx::write_mtx(array, &path, options.progress),
-        FileFormat::NpyDir => npy::write_npy_dir(array, &path, options.version),
-        FileFormat::Hdf5 => write_hdf5(array, &path, options.version),
+        FileFormat::NpyDir => {
+            npy::write_npy_dir_with(array, &path, options.version, options.progress)
+        }
+        FileFormat::Hdf5 => write_hdf5(array, &path, options.version, options.progress),
     }
 }
 
@@ -225,12 +227,22 @@ fn strip_trailing_slash(path: &Path) -> PathBuf {
 }
 
 #[cfg(feature = "hdf5")]
-fn write_hdf5(array: &SparseArray, path: &Path, version: VersionSpelling) -> Result<(), IoError> {
-    h5::write_h5(array, path, version)
+fn write_hdf5(
+    array: &SparseArray,
+    path: &Path,
+    version: VersionSpelling,
+    progress: bool,
+) -> Result<(), IoError> {
+    h5::write_h5_with(array, path, version, progress)
 }
 
 #[cfg(not(feature = "hdf5"))]
-fn write_hdf5(_array: &SparseArray, path: &Path, _version: VersionSpelling) -> Result<(), IoError> {
+fn write_hdf5(
+    _array: &SparseArray,
+    path: &Path,
+    _version: VersionSpelling,
+    _progress: bool,
+) -> Result<(), IoError> {
     Err(IoError::Hdf5Disabled {
         path: path.to_path_buf(),
     })

@@ -6,7 +6,7 @@
 //! twice the length), as the spec stores them; both layouts are read.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use sparsebridge::buffer::BufferMut;
@@ -15,6 +15,10 @@ use sparsebridge::{Buffer, DType, SparseArray};
 use crate::atomic::TempTarget;
 use crate::container::{VersionSpelling, assemble, header_text, parse_header, storage_buffer};
 use crate::error::{AtPath, IoError, malformed, unsupported};
+use crate::progress::Progress;
+
+/// Progress granularity of `.npy` reads and writes.
+const CHUNK: usize = 8 << 20;
 
 /// The descriptor's file name inside an NPY directory.
 pub const DESCRIPTOR_FILE: &str = "binsparse.json";
@@ -92,7 +96,28 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 
 /// Reads one `.npy` file as a 1-D buffer.
 pub fn read_npy(path: &Path) -> Result<Buffer, IoError> {
-    let bytes = fs::read(path).at(path)?;
+    read_npy_with(path, &Progress::none())
+}
+
+/// The whole file, read in chunks that advance `progress` by their size.
+fn read_file(path: &Path, progress: &Progress) -> Result<Vec<u8>, IoError> {
+    let mut file = fs::File::open(path).at(path)?;
+    let size = file.metadata().at(path)?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    loop {
+        let n = (&mut file)
+            .take(CHUNK as u64)
+            .read_to_end(&mut bytes)
+            .at(path)?;
+        if n == 0 {
+            return Ok(bytes);
+        }
+        progress.inc(n as u64);
+    }
+}
+
+fn read_npy_with(path: &Path, progress: &Progress) -> Result<Buffer, IoError> {
+    let bytes = read_file(path, progress)?;
     let bad = |m: &str| malformed(path, format!("not a valid .npy file: {m}"));
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err(bad("missing the \\x93NUMPY magic"));
@@ -159,6 +184,15 @@ pub fn read_npy(path: &Path) -> Result<Buffer, IoError> {
 
 /// Writes a 1-D buffer as a version 1.0 `.npy` file.
 pub fn write_npy(path: &Path, buffer: &Buffer, out: &mut impl Write) -> Result<(), IoError> {
+    write_npy_with(path, buffer, out, &Progress::none())
+}
+
+fn write_npy_with(
+    path: &Path,
+    buffer: &Buffer,
+    out: &mut impl Write,
+    progress: &Progress,
+) -> Result<(), IoError> {
     let bytes = buffer.as_bytes().at(path)?;
     let mut header = format!(
         "{{'descr': '{}', 'fortran_order': False, 'shape': ({},), }}",
@@ -179,7 +213,10 @@ pub fn write_npy(path: &Path, buffer: &Buffer, out: &mut impl Write) -> Result<(
     out.write_all(&[1, 0]).map_err(w)?;
     out.write_all(&hlen.to_le_bytes()).map_err(w)?;
     out.write_all(header.as_bytes()).map_err(w)?;
-    out.write_all(bytes).map_err(w)?;
+    for chunk in bytes.chunks(CHUNK) {
+        out.write_all(chunk).map_err(w)?;
+        progress.inc(chunk.len() as u64);
+    }
     Ok(())
 }
 
@@ -201,14 +238,30 @@ pub(crate) fn read_descriptor(
 
 /// Reads a binsparse NPY directory. Returns the array and the descriptor reader's warnings.
 pub fn read_npy_dir(dir: &Path) -> Result<(SparseArray, Vec<String>), IoError> {
+    read_npy_dir_with(dir, false)
+}
+
+/// [`read_npy_dir`], with a byte-count progress bar on a terminal when `progress` is set.
+pub(crate) fn read_npy_dir_with(
+    dir: &Path,
+    progress: bool,
+) -> Result<(SparseArray, Vec<String>), IoError> {
     let (descriptor, warnings) = read_descriptor(dir)?;
+    let total: u64 = descriptor
+        .arrays()
+        .iter()
+        .filter_map(|s| fs::metadata(dir.join(format!("{}.npy", s.name))).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = Progress::bytes(progress, total, "reading");
     let array = assemble(dir, descriptor, |name| {
         let file = dir.join(format!("{name}.npy"));
         if !file.is_file() {
             return Ok(None);
         }
-        read_npy(&file).map(Some)
+        read_npy_with(&file, &bar).map(Some)
     })?;
+    bar.finish();
     Ok((array, warnings))
 }
 
@@ -219,7 +272,19 @@ pub fn write_npy_dir(
     dir: &Path,
     version: VersionSpelling,
 ) -> Result<(), IoError> {
+    write_npy_dir_with(array, dir, version, false)
+}
+
+/// [`write_npy_dir`], with a byte-count progress bar on a terminal when `progress` is set.
+pub(crate) fn write_npy_dir_with(
+    array: &SparseArray,
+    dir: &Path,
+    version: VersionSpelling,
+    progress: bool,
+) -> Result<(), IoError> {
     let header = header_text(dir, array, version)?;
+    let total: u64 = array.arrays().iter().map(|(_, b)| b.nbytes() as u64).sum();
+    let bar = Progress::bytes(progress, total, "writing");
     let temp = TempTarget::new(dir, true)?;
     fs::create_dir(temp.path()).at(dir)?;
     fs::write(temp.path().join(DESCRIPTOR_FILE), header.as_bytes()).at(dir)?;
@@ -227,8 +292,9 @@ pub fn write_npy_dir(
         let stored = storage_buffer(dir, name, buffer)?;
         let file = temp.path().join(format!("{name}.npy"));
         let mut out = std::io::BufWriter::new(fs::File::create(&file).at(dir)?);
-        write_npy(dir, &stored, &mut out)?;
+        write_npy_with(dir, &stored, &mut out, &bar)?;
         out.flush().at(dir)?;
     }
+    bar.finish();
     temp.commit()
 }

@@ -36,7 +36,7 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(t) => t,
         Err(Input::Invalid(e)) => return invalid(&e),
         Err(Input::Io(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", super::one_line(&e));
             return ExitCode::from(1);
         }
     };
