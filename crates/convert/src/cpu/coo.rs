@@ -63,46 +63,50 @@ pub fn coo_sorted_to_csr_pointers<P: Index, I: Index>(nrows: usize, rows: &[I]) 
     let tail = pieces.pop().unwrap_or_default();
     let nnz_p = P::from_usize_unchecked(nnz);
     tail.iter_mut().for_each(|p| *p = nnz_p);
-    // Each chunk compares raw neighbouring indices (no conversion per entry) and writes the
-    // pointers of the rows that start inside it. Any anomaly (a decrease, an index out of
-    // bounds) is reported by the cold path, which finds the first failing position.
+    // Each chunk owns the pointers of the rows that start inside it. Walking its entries
+    // backwards, it stores `i + 1` at its row's slot (the smallest `i`, the row's start, is
+    // written last), with no branch on row boundaries; a backward pass then gives each empty row
+    // the start of the next one (slots still 0) and removes the offset. Order and bounds are
+    // folded into a flag; any anomaly is reported by the cold path, which finds the first
+    // failing position.
     let failed = pieces.into_par_iter().enumerate().any(|(k, piece)| {
         let (a, b) = (cuts[k], cuts[k + 1]);
         let lo = if k == 0 { 0 } else { ends[k - 1] };
         if a == b {
             return false;
         }
-        let mut fill = |from: usize, to: usize, i: usize| -> bool {
-            // Rows `from..=to` start at entry `i`.
-            match piece.get_mut(from.wrapping_sub(lo)..=to.wrapping_sub(lo)) {
-                Some(dst) if from >= lo => {
-                    let v = P::from_usize_unchecked(i);
-                    dst.iter_mut().for_each(|p| *p = v);
-                    true
-                }
-                _ => false,
-            }
+        // Entries continuing the previous chunk's last row start no row here.
+        let first = if a == 0 {
+            a
+        } else {
+            let prev = rows[a - 1];
+            a + rows[a..b].iter().take_while(|&&r| r == prev).count()
         };
-        let seg = &rows[a..b];
-        let mut prev = seg[0];
-        let Ok(first) = row(a) else { return true };
-        if first + 1 < lo || (first + 1 > lo && !fill(lo, first, a)) {
+        // Order across the seam and within the chunk (branch-free fold).
+        let from = a.saturating_sub(1);
+        let sorted = rows[from..b]
+            .windows(2)
+            .fold(true, |ok, w| ok & (w[0] <= w[1]));
+        if !sorted {
             return true;
         }
-        let mut prev_r = first;
-        for (j, &cur) in seg.iter().enumerate().skip(1) {
-            if cur != prev {
-                if cur < prev {
-                    return true;
-                }
-                // `cur > prev >= first >= 0`, so it converts; the bound is checked by `fill`.
-                let Some(r) = cur.to_usize() else { return true };
-                if !fill(prev_r + 1, r, a + j) {
-                    return true;
-                }
-                prev = cur;
-                prev_r = r;
+        let mut in_bounds = true;
+        for i in (first..b).rev() {
+            let slot = rows[i].to_usize().unwrap_or(usize::MAX).wrapping_sub(lo);
+            match piece.get_mut(slot) {
+                Some(p) => *p = P::from_usize_unchecked(i + 1),
+                None => in_bounds = false,
             }
+        }
+        if !in_bounds {
+            return true;
+        }
+        // Rows without entries take the next row's start; `b` follows the chunk's last row.
+        let mut next = b;
+        for p in piece.iter_mut().rev() {
+            let v = p.to_usize().unwrap_or(0);
+            next = if v == 0 { next } else { v - 1 };
+            *p = P::from_usize_unchecked(next);
         }
         false
     });

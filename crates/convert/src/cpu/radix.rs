@@ -61,7 +61,50 @@ where
     R: Send,
     F: Fn(usize, &[usize], &mut [I], Option<&mut [T]>) -> R + Sync,
 {
-    let has_values = matches!(values, ValuesRef::Array(_));
+    match values {
+        ValuesRef::Array(v) => {
+            let get = |pos: usize| v[pos];
+            radix_core(src, nkeys, nnz, get, |k, l, m, o| post(k, l, m, Some(o)))
+        }
+        // Iso: entries carry no value (a zero-sized payload).
+        ValuesRef::Iso(_) => {
+            let s = radix_core(src, nkeys, nnz, |_| (), |k, l, m, _| post(k, l, m, None))?;
+            Ok(Sorted {
+                ptr: s.ptr,
+                minor: s.minor,
+                values: Vec::new(),
+                key_bounds: s.key_bounds,
+                outcomes: s.outcomes,
+            })
+        }
+    }
+}
+
+/// One entry of the temporary buffer: local key, minor index and payload, written together so
+/// that each thread streams into one write position per bucket.
+#[derive(Clone, Copy, bytemuck::Zeroable)]
+struct Entry<I, V> {
+    key: u32,
+    minor: I,
+    value: V,
+}
+
+/// The sort, generic over the payload `V` carried with each entry (`T`, or `()` for iso).
+fn radix_core<I, V, S, R, G, F>(
+    src: &S,
+    nkeys: usize,
+    nnz: usize,
+    payload: G,
+    post: F,
+) -> Result<Sorted<I, V, R>>
+where
+    I: Index,
+    V: Value,
+    S: Source<I>,
+    R: Send,
+    G: Fn(usize) -> V + Sync,
+    F: Fn(usize, &[usize], &mut [I], &mut [V]) -> R + Sync,
+{
     let ptr_len = nkeys.checked_add(1).ok_or(ConvertError::SizeOverflow {
         what: "pointer length",
     })?;
@@ -99,70 +142,53 @@ where
     }
     bucket_start.push(acc);
 
-    // 2. Partition into the temporary buffers.
-    let mut tk: Vec<u32> = zeroed(nnz);
-    let mut tm: Vec<I> = zeroed(nnz);
-    let mut tv: Vec<T> = if has_values { zeroed(nnz) } else { Vec::new() };
+    // 2. Partition into the temporary buffer (one stream per bucket and part).
+    let mut tmp: Vec<Entry<I, V>> = zeroed(nnz);
     {
-        let mut kp: Vec<Vec<&mut [u32]>> = (0..nt).map(|_| Vec::with_capacity(nb)).collect();
-        for (j, p) in split_at_ends(&mut tk, &ends).into_iter().enumerate() {
-            kp[j % nt].push(p);
+        let mut parts: Vec<Vec<&mut [Entry<I, V>]>> =
+            (0..nt).map(|_| Vec::with_capacity(nb)).collect();
+        for (j, p) in split_at_ends(&mut tmp, &ends).into_iter().enumerate() {
+            parts[j % nt].push(p);
         }
-        let mut mp: Vec<Vec<&mut [I]>> = (0..nt).map(|_| Vec::with_capacity(nb)).collect();
-        for (j, p) in split_at_ends(&mut tm, &ends).into_iter().enumerate() {
-            mp[j % nt].push(p);
-        }
-        let mut vp: Vec<Vec<&mut [T]>> = (0..nt).map(|_| Vec::with_capacity(nb)).collect();
-        if has_values {
-            for (j, p) in split_at_ends(&mut tv, &ends).into_iter().enumerate() {
-                vp[j % nt].push(p);
-            }
-        }
-        kp.into_par_iter().zip(mp).zip(vp).enumerate().for_each(
-            |(t, ((mut kp, mut mp), mut vp))| {
+        parts
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(t, mut slots)| {
                 let mut cur = vec![0usize; nb];
-                let src_vals = values.as_array();
                 src.visit(t, |k, m, pos| {
                     let b = k >> shift;
                     let w = cur[b];
                     cur[b] = w + 1;
                     // Local keys are below the bucket width, at most 2^32.
-                    kp[b][w] = (k - (b << shift)) as u32;
-                    mp[b][w] = m;
-                    if let Some(sv) = src_vals {
-                        vp[b][w] = sv[pos];
-                    }
+                    slots[b][w] = Entry {
+                        key: (k - (b << shift)) as u32,
+                        minor: m,
+                        value: payload(pos),
+                    };
                 });
-            },
-        );
+            });
     }
 
     // 3. Counting sort inside each bucket, into its own ranges of the outputs.
     let mut ptr: Vec<usize> = zeroed(ptr_len);
     let mut minor: Vec<I> = zeroed(nnz);
-    let mut vals: Vec<T> = if has_values { zeroed(nnz) } else { Vec::new() };
+    let mut vals: Vec<V> = zeroed(nnz);
     let key_bounds: Vec<usize> = (0..=nb).map(|b| (b << shift).min(nkeys)).collect();
     let outcomes: Vec<R> = {
         let pp = split_at_ends(&mut ptr[..nkeys], &key_bounds[1..]);
         let op = split_at_ends(&mut minor, &bucket_start[1..]);
-        let vpieces: Vec<Option<&mut [T]>> = if has_values {
-            split_at_ends(&mut vals, &bucket_start[1..])
-                .into_iter()
-                .map(Some)
-                .collect()
-        } else {
-            (0..nb).map(|_| None).collect()
-        };
+        let vp = split_at_ends(&mut vals, &bucket_start[1..]);
         pp.into_par_iter()
             .zip(op)
-            .zip(vpieces)
+            .zip(vp)
             .enumerate()
-            .map(|(b, ((pp, om), mut ov))| {
+            .map(|(b, ((pp, om), ov))| {
                 let (bs, be) = (bucket_start[b], bucket_start[b + 1]);
                 let nr = key_bounds[b + 1] - key_bounds[b];
+                let bucket = &tmp[bs..be];
                 let mut local = vec![0usize; nr + 1];
-                for &k in &tk[bs..be] {
-                    local[k as usize] += 1;
+                for e in bucket {
+                    local[e.key as usize] += 1;
                 }
                 let mut a = 0usize;
                 for x in local.iter_mut() {
@@ -174,14 +200,12 @@ where
                     *p = bs + l;
                 }
                 let mut cur = local.clone();
-                for j in bs..be {
-                    let k = tk[j] as usize;
+                for e in bucket {
+                    let k = e.key as usize;
                     let w = cur[k];
                     cur[k] = w + 1;
-                    om[w] = tm[j];
-                    if let Some(ov) = ov.as_deref_mut() {
-                        ov[w] = tv[j];
-                    }
+                    om[w] = e.minor;
+                    ov[w] = e.value;
                 }
                 post(key_bounds[b], &local, om, ov)
             })
