@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | sorted COO → CSR | [`cpu::coo_sorted_to_csr_pointers`] | parallel row-boundary detection; `indices_1`/`values` are reused |
 //! | any COO → CSR (unsorted, duplicates) | [`cpu::coo_to_csr`] | counting sort (histogram → scan → stable scatter), then per-row canonicalization by [`DuplicatePolicy`] |
-//! | CSR → CSC, COOR ↔ COOC | [`cpu::csr_transpose`], [`cpu::coo_transpose`] | histogram → scan → stable scatter: output sorted by construction |
+//! | CSR → CSC, COOR ↔ COOC | [`cpu::csr_transpose`], [`cpu::coo_sort_by_col`] | histogram → scan → stable scatter: output sorted by construction |
 //! | CSR → COO | [`cpu::csr_to_coo_rows`] | parallel row expansion; `indices_1`/`values` are reused |
 //! | DCSR ↔ CSR | [`cpu::dcsr_to_csr_pointers`], [`cpu::csr_to_dcsr`] | scatter / compaction of the pointers |
 //! | CVEC ↔ DVEC | [`cpu::cvec_to_dvec`], [`cpu::dvec_to_cvec`] | scatter / filter |
