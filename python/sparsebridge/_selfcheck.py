@@ -24,11 +24,11 @@ def make(dense: np.ndarray, format: str, *, stored: np.ndarray | None = None) ->
     dense = np.asarray(dense)
     if format in ("DVEC", "DMATR", "DMAT") and dense.ndim == (1 if format == "DVEC" else 2):
         return sb.asarray(np.ascontiguousarray(dense))
-    if dense.ndim != 2:
-        raise sb.UnsupportedFormatError(f"{format} from a {dense.ndim}-D matrix is not built by this helper")
+    if dense.ndim not in (1, 2):
+        raise sb.UnsupportedFormatError(f"{format} from a {dense.ndim}-D array is not built by this helper")
     mask = (dense != 0) if stored is None else (np.asarray(stored, dtype=bool) | (dense != 0))
-    rows, cols = np.nonzero(mask)
-    coo = sp.coo_array((dense[rows, cols], (rows, cols)), shape=dense.shape)
+    coords = np.nonzero(mask)
+    coo = sp.coo_array((dense[coords], coords), shape=dense.shape)
     return sb.asarray(coo).asformat(format)
 
 

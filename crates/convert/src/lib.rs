@@ -9,14 +9,18 @@
 //! |---|---|---|
 //! | sorted COO → CSR | [`cpu::coo_sorted_to_csr_pointers`] | parallel row-boundary detection; `indices_1`/`values` are reused |
 //! | any COO → CSR (unsorted, duplicates) | [`cpu::coo_to_csr`] | counting sort (histogram → scan → stable scatter), then per-row canonicalization by [`DuplicatePolicy`] |
-//! | CSR → CSC, COOR ↔ COOC | [`cpu::csr_transpose`], [`cpu::coo_transpose`] | histogram → scan → stable scatter: output sorted by construction |
+//! | CSR → CSC, COOR ↔ COOC | [`cpu::csr_transpose`], [`cpu::coo_sort_by_col`] | histogram → scan → stable scatter: output sorted by construction |
 //! | CSR → COO | [`cpu::csr_to_coo_rows`] | parallel row expansion; `indices_1`/`values` are reused |
 //! | DCSR ↔ CSR | [`cpu::dcsr_to_csr_pointers`], [`cpu::csr_to_dcsr`] | scatter / compaction of the pointers |
 //! | CVEC ↔ DVEC | [`cpu::cvec_to_dvec`], [`cpu::dvec_to_cvec`] | scatter / filter |
-//! | dense ↔ CSR / COO | [`cpu::dense_to_csr`], [`cpu::csr_to_dense`] | two-pass count + fill (dense → sparse drops zeros) |
-//! | n-d COO canonicalization, n-d COO ↔ dense | [`cpu::coo_nd_canonicalize`], [`cpu::coo_nd_to_dense`], [`cpu::dense_to_coo_nd`] | LSD counting sort, one pass per dimension |
+//! | dense ↔ CSR / COO | [`cpu::dense_to_csr`], [`cpu::csr_to_dense`] (and `_fill` variants) | two-pass count + fill (dense → sparse drops zeros, or the entries equal to the fill value) |
+//! | n-d COO canonicalization, n-d COO ↔ dense | [`cpu::coo_nd_canonicalize`], [`cpu::coo_nd_to_dense`], [`cpu::dense_to_coo_nd`] (and `_fill` variants) | LSD counting sort, one pass per dimension |
 //! | index width | [`cpu::cast_indices`] | parallel checked cast |
 //! | structure checks | [`cpu::validate_csr`], [`cpu::validate_coo`], … | O(nnz), parallel, first failing position |
+//!
+//! [`engine::convert`] wires these into the array-level conversion between every pair of
+//! binsparse formats it supports (see its module docs for the dense/fill and canonicalization
+//! policies).
 //!
 //! ```
 //! use sparsebridge_convert::{cpu, CooRef, DuplicatePolicy, ValuesRef};

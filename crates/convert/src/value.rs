@@ -8,19 +8,21 @@ pub trait Value: Copy + Send + Sync + bytemuck::Zeroable + 'static {}
 impl<T: Copy + Send + Sync + bytemuck::Zeroable + 'static> Value for T {}
 
 /// Values that can be summed (duplicate policy [`Sum`](crate::DuplicatePolicy::Sum)) and
-/// tested for zero (dense → sparse drops zeros).
+/// compared (dense → sparse drops the entries equal to the fill value, zero when none).
 ///
-/// | dtype | sum | zero |
-/// |---|---|---|
-/// | integers | wrapping `+` | `== 0` |
-/// | `f32`, `f64`, `f16`, `bf16` | `+` | `== 0.0` (so `-0.0` is zero; NaN is not) |
-/// | `complex[float32/64]` as `[f32; 2]`/`[f64; 2]` | componentwise `+` | both parts zero |
-/// | [`Bint8`] | logical OR | `0` |
+/// | dtype | sum | zero | equal |
+/// |---|---|---|---|
+/// | integers | wrapping `+` | `== 0` | `==` |
+/// | `f32`, `f64`, `f16`, `bf16` | `+` | `== 0.0` (so `-0.0` is zero; NaN is not) | IEEE `==` (NaN equals nothing) |
+/// | `complex[float32/64]` as `[f32; 2]`/`[f64; 2]` | componentwise `+` | both parts zero | both parts `==` |
+/// | [`Bint8`] | logical OR | `0` | same truth value |
 pub trait Summable: Value {
     /// `*self += other`.
     fn sum_assign(&mut self, other: Self);
     /// Whether the value is zero (an implicit entry in sparse formats).
     fn is_zero(&self) -> bool;
+    /// Whether the value equals `other` as a value of its dtype (see the table above).
+    fn same_value(&self, other: &Self) -> bool;
 }
 
 /// binsparse `bint8`: a byte read as Boolean (0 false, anything else true). Summing is logical OR.
@@ -37,6 +39,10 @@ impl Summable for Bint8 {
     fn is_zero(&self) -> bool {
         self.0 == 0
     }
+    #[inline]
+    fn same_value(&self, other: &Self) -> bool {
+        (self.0 != 0) == (other.0 != 0)
+    }
 }
 
 macro_rules! impl_int {
@@ -49,6 +55,10 @@ macro_rules! impl_int {
             #[inline]
             fn is_zero(&self) -> bool {
                 *self == 0
+            }
+            #[inline]
+            fn same_value(&self, other: &Self) -> bool {
+                self == other
             }
         }
     )*};
@@ -66,6 +76,10 @@ macro_rules! impl_float {
             fn is_zero(&self) -> bool {
                 *self == $zero
             }
+            #[inline]
+            fn same_value(&self, other: &Self) -> bool {
+                self == other
+            }
         }
         impl Summable for [$t; 2] {
             #[inline]
@@ -76,6 +90,10 @@ macro_rules! impl_float {
             #[inline]
             fn is_zero(&self) -> bool {
                 self[0] == $zero && self[1] == $zero
+            }
+            #[inline]
+            fn same_value(&self, other: &Self) -> bool {
+                self[0] == other[0] && self[1] == other[1]
             }
         }
     )*};

@@ -353,12 +353,12 @@ fn cuda_conversions_match_cpu_engine() {
                 let mut targets: Vec<Target> = FORMATS.iter().map(|&f| Target::format(f)).collect();
                 let dst = FORMATS[v % 4];
                 targets.push(Target {
-                    format: dst,
+                    format: dst.into(),
                     index_type: Some(ScalarType::Int64),
                     pointer_type: None,
                 });
                 targets.push(Target {
-                    format: dst,
+                    format: dst.into(),
                     index_type: Some(ScalarType::UInt8),
                     pointer_type: Some(ScalarType::UInt16),
                 });
@@ -443,13 +443,19 @@ fn cuda_zero_copy_and_copy_options() {
     ));
     let same = convert(&dev, &Target::format(F::Coor), &ConvertOptions::default()).unwrap();
     assert!(!same.copied);
-    let refuse = ConvertOptions { copy: Some(false) };
+    let refuse = ConvertOptions {
+        copy: Some(false),
+        ..ConvertOptions::default()
+    };
     assert!(matches!(
         convert(&dev, &Target::format(F::Csr), &refuse),
         Err(EngineError::CopyRequired { .. })
     ));
     check(&host, &Target::format(F::Csr), &refuse, "copy=false");
-    let force = ConvertOptions { copy: Some(true) };
+    let force = ConvertOptions {
+        copy: Some(true),
+        ..ConvertOptions::default()
+    };
     let fresh = check(&host, &Target::format(F::Coor), &force, "copy=true").unwrap();
     assert!(fresh.copied);
     let fresh = convert(&dev, &Target::format(F::Coor), &force).unwrap();

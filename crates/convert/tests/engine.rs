@@ -152,7 +152,7 @@ proptest! {
     #[test]
     fn every_pair_preserves_the_matrix((m, n, cells) in cells_strategy(), s in 0usize..4, t in 0usize..4, wide in any::<bool>()) {
         let src = build(FORMATS[s], m, n, &cells, ScalarType::Int32);
-        let target = Target { format: FORMATS[t], index_type: wide.then_some(ScalarType::Int64), pointer_type: None };
+        let target = Target { format: FORMATS[t].into(), index_type: wide.then_some(ScalarType::Int64), pointer_type: None };
         let out = convert(&src, &target, &ConvertOptions::default()).unwrap();
         prop_assert_eq!(out.array.descriptor().alias(), Some(FORMATS[t]));
         prop_assert_eq!(dense(&out.array), cells.clone());
@@ -202,21 +202,30 @@ fn copy_false_refuses_a_conversion_that_allocates() {
     let err = convert(
         &csr,
         &Target::format(F::Csc),
-        &ConvertOptions { copy: Some(false) },
+        &ConvertOptions {
+            copy: Some(false),
+            ..ConvertOptions::default()
+        },
     )
     .unwrap_err();
     assert!(matches!(err, EngineError::CopyRequired { .. }), "{err}");
     let same = convert(
         &csr,
         &Target::format(F::Csr),
-        &ConvertOptions { copy: Some(false) },
+        &ConvertOptions {
+            copy: Some(false),
+            ..ConvertOptions::default()
+        },
     )
     .unwrap();
     assert!(!same.copied);
     let forced = convert(
         &csr,
         &Target::format(F::Csr),
-        &ConvertOptions { copy: Some(true) },
+        &ConvertOptions {
+            copy: Some(true),
+            ..ConvertOptions::default()
+        },
     )
     .unwrap();
     assert!(forced.copied);
@@ -238,7 +247,7 @@ fn narrowing_that_does_not_fit_is_a_typed_error() {
     let err = convert(
         &csr,
         &Target {
-            format: F::Csr,
+            format: F::Csr.into(),
             index_type: Some(ScalarType::Int8),
             pointer_type: None,
         },
@@ -250,7 +259,7 @@ fn narrowing_that_does_not_fit_is_a_typed_error() {
     let ok = convert(
         &csr,
         &Target {
-            format: F::Csc,
+            format: F::Csc.into(),
             index_type: Some(ScalarType::UInt16),
             pointer_type: None,
         },

@@ -74,7 +74,7 @@ pub struct ConvertArgs {
     /// Output file; the format follows the extension (.mtx, .h5/.hdf5, .bsp or a trailing / for
     /// an NPY directory).
     pub output: PathBuf,
-    /// Target binsparse format (COOR, COOC, CSR, CSC); default: keep the input's.
+    /// Target binsparse format (any predefined name of the input's rank); default: keep the input's.
     #[arg(long, value_parser = parse_format)]
     pub format: Option<PredefinedFormat>,
     /// Index dtype of the output (int32, int64, uint32, ...); default: keep the input's
@@ -442,17 +442,13 @@ pub fn convert(
         || (settings.index_type.is_some() && read.format != FileFormat::MatrixMarket)
         || settings.device != Device::Cpu;
     let array = if needs_engine {
-        let current = read.array.descriptor().alias();
+        // A custom source keeps its own level format unless a predefined one is requested.
         let format = settings
             .format
-            .or(current)
-            .ok_or_else(|| IoError::Unsupported {
-                path: input.to_path_buf(),
-                message: format!("converting the custom format {from} (no predefined alias)"),
-            })?;
+            .map_or_else(|| read.array.descriptor().format().clone(), Into::into);
         let converting = Progress::spinner(
             settings.progress,
-            format!("converting {from} -> {format} on {}", settings.device),
+            format!("converting {from} -> {} on {}", format.summary(), settings.device),
         );
         let on_device = to_device(input, &read.array, settings.device)?;
         let target = Target {

@@ -263,7 +263,7 @@ impl Array {
                 errors::new_err(Kind::Unsupported, format!("unknown format {format:?}"))
             })?;
             let target = Target {
-                format,
+                format: format.into(),
                 index_type: index_dtype
                     .map(|t| parse_scalar(t, "index_dtype"))
                     .transpose()?,
@@ -272,7 +272,16 @@ impl Array {
                     .transpose()?,
             };
             let out = py
-                .detach(|| convert(&self.inner, &target, &ConvertOptions { copy }))
+                .detach(|| {
+                    convert(
+                        &self.inner,
+                        &target,
+                        &ConvertOptions {
+                            copy,
+                            ..ConvertOptions::default()
+                        },
+                    )
+                })
                 .map_err(errors::engine)?;
             Ok((Array::wrap(out.array), out.copied))
         })
@@ -289,19 +298,21 @@ impl Array {
     ) -> PyResult<(Array, bool)> {
         guard(|| {
             let (requested, _) = parse_descriptor(descriptor, true)?;
-            if requested.nnz_known() && requested.nnz() != self.inner.nnz() {
-                return Err(errors::new_err(
-                    Kind::Unsupported,
-                    format!(
-                        "requested number_of_stored_values {} differs from the array's {}",
-                        requested.nnz(),
-                        self.inner.nnz()
-                    ),
-                ));
-            }
             let out = py
                 .detach(|| fulfil_request(&self.inner, &requested, copy))
                 .map_err(errors::facade)?;
+            // The stored count depends on the layout (a dense format stores every element), so
+            // a requested number_of_stored_values is checked against the result.
+            if requested.nnz_known() && requested.nnz() != out.array.nnz() {
+                return Err(errors::new_err(
+                    Kind::Unsupported,
+                    format!(
+                        "requested number_of_stored_values {} differs from the {} the array has in that format",
+                        requested.nnz(),
+                        out.array.nnz()
+                    ),
+                ));
+            }
             Ok((Array::wrap(out.array), out.copied))
         })
     }

@@ -62,10 +62,14 @@ pub enum Error {
 }
 
 /// Answers `__binsparse__(descriptor=requested)`: the array in the requested format and index
-/// dtypes, converted on the array's own device. The requested descriptor's shape must equal the
-/// array's (else [`Error::InvalidRequest`]), and its value type the array's (the protocol
-/// converts layouts, not values; else [`Error::UnsupportedRequest`]).
-/// `copy = Some(false)` refuses any conversion that needs new memory.
+/// dtypes, converted on the array's own device. The requested format may be any predefined
+/// format of the array's rank, or a level format the engine converts to (n-d COO, n-d dense;
+/// see `sparsebridge_convert::engine`); others fail with [`Error::Convert`] holding
+/// `EngineError::Unsupported`. The requested descriptor's shape must equal the array's (else
+/// [`Error::InvalidRequest`]), and its value type the array's (the protocol converts layouts,
+/// not values; an iso array requested in a dense format is the plain type; else
+/// [`Error::UnsupportedRequest`]). `copy = Some(false)` refuses any conversion that needs new
+/// memory.
 pub fn fulfil_request(
     array: &SparseArray,
     requested: &Descriptor,
@@ -79,7 +83,12 @@ pub fn fulfil_request(
             have.shape()
         )));
     }
-    if requested.value_type() != have.value_type() {
+    // The protocol converts layouts, not values: the same scalar type, iso exactly when the
+    // array is iso and the requested format stores indices (a dense layout expands iso values).
+    let want_iso = have.value_type().iso && requested.format().is_sparse();
+    if requested.value_type().scalar != have.value_type().scalar
+        || requested.value_type().iso != want_iso
+    {
         return Err(Error::UnsupportedRequest(format!(
             "requested value type {} differs from the array's {} (value conversion is not part of the protocol)",
             requested.value_type(),
@@ -91,12 +100,6 @@ pub fn fulfil_request(
             "requested fill/structure differ from the array's".to_owned(),
         ));
     }
-    let format = requested.alias().ok_or_else(|| {
-        Error::UnsupportedRequest(format!(
-            "custom format {} (no predefined alias)",
-            requested.format().summary()
-        ))
-    })?;
     // Per-array index types: the engine takes one pointer type and one index type.
     let mut index_type = None;
     let mut pointer_type = None;
@@ -121,9 +124,13 @@ pub fn fulfil_request(
         }
     }
     let target = Target {
-        format,
+        format: requested.format().clone(),
         index_type,
         pointer_type,
     };
-    Ok(convert(array, &target, &ConvertOptions { copy })?)
+    let options = ConvertOptions {
+        copy,
+        ..ConvertOptions::default()
+    };
+    Ok(convert(array, &target, &options)?)
 }

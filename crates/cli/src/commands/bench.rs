@@ -204,7 +204,7 @@ impl Sources {
 
 fn target(format: F, index: Option<ScalarType>) -> Target {
     Target {
-        format,
+        format: format.into(),
         index_type: index,
         pointer_type: None,
     }

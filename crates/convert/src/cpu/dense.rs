@@ -1,5 +1,7 @@
-//! Dense (`DMATR`, `DMATC`) ↔ CSR / COO. Dense → sparse drops zeros ([`Summable::is_zero`]):
-//! explicit zeros are not stored, so a round trip sparse → dense → sparse loses stored zeros.
+//! Dense (`DMATR`, `DMATC`) ↔ CSR / COO. Dense → sparse drops the entries equal to the fill
+//! value ([`Summable::same_value`]; zeros, [`Summable::is_zero`], when there is no fill), and
+//! sparse → dense writes the fill value (zero when none) at every unstored position: entries
+//! equal to the fill are not stored, so a round trip sparse → dense → sparse loses them.
 
 use rayon::prelude::*;
 
@@ -22,7 +24,12 @@ fn dense_to_compressed<P: Index, I: Index, T: Summable>(
     major: usize,
     minor: usize,
     data: &[T],
+    fill: Option<T>,
 ) -> Result<(Vec<usize>, Vec<I>, Vec<T>)> {
+    let stored = |v: &T| match &fill {
+        None => !v.is_zero(),
+        Some(f) => !v.same_value(f),
+    };
     if minor > 0 {
         check_fits::<I>(minor - 1, "indices_1")?;
     }
@@ -34,7 +41,7 @@ fn dense_to_compressed<P: Index, I: Index, T: Summable>(
         .par_iter_mut()
         .zip(data.par_chunks(minor))
         .with_min_len(64)
-        .for_each(|(c, run)| *c = run.iter().filter(|v| !v.is_zero()).count());
+        .for_each(|(c, run)| *c = run.iter().filter(|v| stored(v)).count());
     let nnz = exclusive_scan(&mut ptr);
     check_fits::<P>(nnz, "pointers_to_1")?;
     let mut idx: Vec<I> = zeroed(nnz);
@@ -55,7 +62,7 @@ fn dense_to_compressed<P: Index, I: Index, T: Summable>(
             let mut w = 0usize;
             for r in rb[t]..rb[t + 1] {
                 for (j, v) in data[r * minor..(r + 1) * minor].iter().enumerate() {
-                    if !v.is_zero() {
+                    if stored(v) {
                         oi[w] = I::from_usize_unchecked(j);
                         ov[w] = *v;
                         w += 1;
@@ -74,6 +81,18 @@ pub fn dense_to_csr<P: Index, I: Index, T: Summable>(
     data: &[T],
     order: DenseOrder,
 ) -> Result<Csr<P, I, T>> {
+    dense_to_csr_fill(nrows, ncols, data, order, None)
+}
+
+/// [`dense_to_csr`] with a fill value: the entries equal to `fill`
+/// ([`Summable::same_value`]) are dropped; `None` drops zeros.
+pub fn dense_to_csr_fill<P: Index, I: Index, T: Summable>(
+    nrows: usize,
+    ncols: usize,
+    data: &[T],
+    order: DenseOrder,
+    fill: Option<T>,
+) -> Result<Csr<P, I, T>> {
     let len = dense_len(nrows, ncols)?;
     if data.len() != len {
         return Err(ConvertError::LengthMismatch {
@@ -84,7 +103,7 @@ pub fn dense_to_csr<P: Index, I: Index, T: Summable>(
     }
     match order {
         DenseOrder::RowMajor => {
-            let (ptr, indices, vals) = dense_to_compressed::<P, I, T>(nrows, ncols, data)?;
+            let (ptr, indices, vals) = dense_to_compressed::<P, I, T>(nrows, ncols, data, fill)?;
             Ok(Csr {
                 nrows,
                 ncols,
@@ -97,7 +116,7 @@ pub fn dense_to_csr<P: Index, I: Index, T: Summable>(
             if nrows > 0 {
                 check_fits::<I>(nrows - 1, "indices_1")?;
             }
-            let (ptr, indices, vals) = dense_to_compressed::<u64, I, T>(ncols, nrows, data)?;
+            let (ptr, indices, vals) = dense_to_compressed::<u64, I, T>(ncols, nrows, data, fill)?;
             let ptr: Vec<u64> = to_pointers(&ptr);
             let csc = CsrRef {
                 nrows: ncols,
@@ -144,6 +163,15 @@ pub fn csr_to_dense<P: Index, I: Index, T: Value>(
     csr: &CsrRef<'_, P, I, T>,
     order: DenseOrder,
 ) -> Result<Vec<T>> {
+    csr_to_dense_fill(csr, order, None)
+}
+
+/// [`csr_to_dense`] with a fill value: unstored positions hold `fill` (zero when `None`).
+pub fn csr_to_dense_fill<P: Index, I: Index, T: Value>(
+    csr: &CsrRef<'_, P, I, T>,
+    order: DenseOrder,
+    fill: Option<T>,
+) -> Result<Vec<T>> {
     let nnz = csr.indices.len();
     validate_pointers(csr.pointers, csr.nrows, nnz, "pointers_to_1", false)?;
     csr.values.check_len(nnz)?;
@@ -156,7 +184,10 @@ pub fn csr_to_dense<P: Index, I: Index, T: Value>(
     {
         return Err(index_error(csr.indices[k], "indices_1", k, csr.ncols));
     }
-    let mut out: Vec<T> = zeroed(len);
+    let mut out: Vec<T> = match fill {
+        None => zeroed(len),
+        Some(f) => vec![f; len],
+    };
     if len == 0 {
         return Ok(out);
     }

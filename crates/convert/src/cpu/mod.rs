@@ -27,8 +27,14 @@ pub use compressed::{
     csr_to_coo_rows, csr_to_dcsr, csr_transpose, cvec_to_dvec, dcsr_to_csr_pointers, dvec_to_cvec,
 };
 pub use coo::{coo_sort_by_col, coo_sort_by_row, coo_sorted_to_csr_pointers, coo_to_csr};
-pub use dense::{coo_to_dense, csr_to_dense, dense_to_coo, dense_to_csr};
-pub use nd::{CooNd, CooNdRef, coo_nd_canonicalize, coo_nd_to_dense, dense_to_coo_nd};
+pub use dense::{
+    coo_to_dense, csr_to_dense, csr_to_dense_fill, dense_to_coo, dense_to_csr, dense_to_csr_fill,
+};
+pub(crate) use nd::index_name;
+pub use nd::{
+    CooNd, CooNdRef, coo_nd_canonicalize, coo_nd_to_dense, coo_nd_to_dense_fill, dense_to_coo_nd,
+    dense_to_coo_nd_fill,
+};
 pub use par::{exclusive_scan, set_serial_cutoff};
 pub use validate::{
     validate_coo, validate_coo_nd, validate_csr, validate_cvec, validate_dcsr, validate_pointers,

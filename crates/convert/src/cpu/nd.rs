@@ -173,9 +173,20 @@ fn strides(shape: &[usize]) -> Result<(Vec<usize>, usize)> {
 /// Dense row-major (C order) array from an n-d COO; implicit entries are zero. Indices are
 /// bounds-checked; duplicates keep their last value (canonicalize first to sum them).
 pub fn coo_nd_to_dense<I: Index, T: Value>(coo: &CooNdRef<'_, I, T>) -> Result<Vec<T>> {
+    coo_nd_to_dense_fill(coo, None)
+}
+
+/// [`coo_nd_to_dense`] with a fill value: unstored positions hold `fill` (zero when `None`).
+pub fn coo_nd_to_dense_fill<I: Index, T: Value>(
+    coo: &CooNdRef<'_, I, T>,
+    fill: Option<T>,
+) -> Result<Vec<T>> {
     let nnz = check_nd(coo)?;
     let (st, size) = strides(coo.shape)?;
-    let mut out: Vec<T> = zeroed(size);
+    let mut out: Vec<T> = match fill {
+        None => zeroed(size),
+        Some(f) => vec![f; size],
+    };
     for k in 0..nnz {
         let at: usize = (0..coo.shape.len())
             .map(|d| coo.indices[d][k].to_usize().unwrap_or(0) * st[d])
@@ -187,6 +198,16 @@ pub fn coo_nd_to_dense<I: Index, T: Value>(coo: &CooNdRef<'_, I, T>) -> Result<V
 
 /// Canonical n-d COO from a dense row-major (C order) array, dropping zeros.
 pub fn dense_to_coo_nd<I: Index, T: Summable>(shape: &[usize], data: &[T]) -> Result<CooNd<I, T>> {
+    dense_to_coo_nd_fill(shape, data, None)
+}
+
+/// [`dense_to_coo_nd`] with a fill value: the entries equal to `fill`
+/// ([`Summable::same_value`]) are dropped; `None` drops zeros.
+pub fn dense_to_coo_nd_fill<I: Index, T: Summable>(
+    shape: &[usize],
+    data: &[T],
+    fill: Option<T>,
+) -> Result<CooNd<I, T>> {
     let (st, size) = strides(shape)?;
     if data.len() != size {
         return Err(ConvertError::LengthMismatch {
@@ -204,7 +225,10 @@ pub fn dense_to_coo_nd<I: Index, T: Summable>(shape: &[usize], data: &[T]) -> Re
         .par_iter()
         .with_min_len(serial_cutoff())
         .enumerate()
-        .filter(|(_, v)| !v.is_zero())
+        .filter(|(_, v)| match &fill {
+            None => !v.is_zero(),
+            Some(f) => !v.same_value(f),
+        })
         .map(|(i, _)| i)
         .collect();
     let indices = (0..shape.len())

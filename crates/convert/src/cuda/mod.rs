@@ -27,7 +27,9 @@ use sparsebridge_buffer::cuda::{
 use sparsebridge_buffer::{Buffer, DType, Device};
 use sparsebridge_descriptor::PredefinedFormat;
 
-use crate::engine::{ConvertOptions, Converted, EngineError, Target, finish, target_dtypes};
+use crate::engine::{
+    ConvertOptions, Converted, EngineError, Target, finish_parts, format_name, target_dtypes,
+};
 use crate::index::check_fits;
 use crate::{ConvertError, Index};
 use table::{Family, Launch, TABLE};
@@ -608,11 +610,13 @@ pub(crate) fn convert(
         EngineError::Unsupported(format!("source format {}", d.format().summary()))
     })?;
     let (Some((s_comp, s_col)), Some((d_comp, d_col))) =
-        (layout(src_format), layout(target.format))
+        (layout(src_format), target.format.alias().and_then(layout))
     else {
         return Err(EngineError::Unsupported(format!(
-            "{src_format} -> {} on {} (the CUDA engine handles COOR, COOC, CSR and CSC)",
-            target.format,
+            "{src_format} -> {} on {} (the CUDA engine handles COOR, COOC, CSR and CSC only; \
+             DCSR, DCSC, CVEC, DVEC, DMATR, DMATC and n-d formats convert on the CPU: copy the \
+             array to \"cpu\" first)",
+            format_name(&target.format),
             array.device()
         )));
     };
@@ -624,6 +628,12 @@ pub(crate) fn convert(
     let (rows, cols) = (to_usize(shape[0])?, to_usize(shape[1])?);
     let (major, minor) = if s_col { (cols, rows) } else { (rows, cols) };
     if !array.is_validated() && !gpu.validate(array, s_comp, (major, minor))? {
+        if options.canonicalize.is_some() {
+            return Err(EngineError::Unsupported(format!(
+                "canonicalizing a non-canonical {src_format} on {} (copy the array to \"cpu\" first)",
+                array.device()
+            )));
+        }
         return Err(explain_invalid(array));
     }
     let get = |name: &str| -> Result<Buffer, EngineError> {
@@ -647,12 +657,11 @@ pub(crate) fn convert(
     } else {
         transposed(&gpu, &p, s_comp, d_comp, pointer_t, index_t, &mut copied)?
     };
-    finish(
+    finish_parts(
         array,
         target,
         options,
         d_comp,
-        (pointer_t, index_t),
         [outer, inner, values],
         copied,
     )
