@@ -448,7 +448,11 @@ pub fn convert(
             .map_or_else(|| read.array.descriptor().format().clone(), Into::into);
         let converting = Progress::spinner(
             settings.progress,
-            format!("converting {from} -> {} on {}", format.summary(), settings.device),
+            format!(
+                "converting {from} -> {} on {}",
+                format.summary(),
+                settings.device
+            ),
         );
         let on_device = to_device(input, &read.array, settings.device)?;
         let target = Target {
