@@ -1285,11 +1285,15 @@ fn transposed(
     copied: &mut bool,
 ) -> Result<(Buffer, Buffer, Buffer), EngineError> {
     *copied = true;
-    // Work in the target dtypes: cast first (no-op when equal), then run one generic kernel.
+    // Work with `u64` pointers and the target index dtype: one kernel instance per index dtype
+    // and value size (instead of one per pointer × index dtype pair, which made the crate's
+    // release build several times larger). The pointers are cast to the target dtype at the end
+    // (a checked pass over `minor + 1` values).
+    let work = DType::U64;
     let mut scratch = false;
     let inner = cast_index_buffer(&p.inner, index_t, "indices_1", &mut scratch)?;
     let pointers = if src_compressed {
-        cast_index_buffer(&p.outer, pointer_t, "pointers_to_1", &mut scratch)?
+        cast_index_buffer(&p.outer, work, "pointers_to_1", &mut scratch)?
     } else {
         let mut c = false;
         let major = cast_index_buffer(&p.outer, index_t, "indices_0", &mut c)?;
@@ -1304,26 +1308,23 @@ fn transposed(
             },
             false,
             true,
-            pointer_t,
+            work,
             index_t,
             &mut c,
         )?
         .0
     };
-    let (ptr_t, idx_t, values) = with_index!(pointer_t, P, {
-        with_index!(index_t, I, {
-            transpose_values::<P, I>(p, &pointers, &inner)?
-        })
+    let (ptr_w, idx_t, values) = with_index!(index_t, I, {
+        transpose_values::<u64, I>(p, &pointers, &inner)?
     });
     if dst_compressed {
+        let ptr_t = cast_index_buffer(&ptr_w, pointer_t, "pointers_to_1", &mut scratch)?;
         Ok((ptr_t, idx_t, values))
     } else {
         // Expand the new pointers into major indices.
-        let majors = with_index!(pointer_t, P, {
-            let ptr = ptr_t.as_slice::<P>()?;
-            with_index!(index_t, I, {
-                Buffer::from_vec(cpu::csr_to_coo_rows::<P, I>(p.minor, ptr)?)
-            })
+        let ptr = ptr_w.as_slice::<u64>()?;
+        let majors = with_index!(index_t, I, {
+            Buffer::from_vec(cpu::csr_to_coo_rows::<u64, I>(p.minor, ptr)?)
         });
         Ok((majors, idx_t, values))
     }
