@@ -1314,6 +1314,12 @@ fn transposed(
         )?
         .0
     };
+    // A compressed target's pointers must hold nnz (checked before the work, as on CUDA).
+    if dst_compressed {
+        with_index!(pointer_t, P, {
+            crate::index::check_fits::<P>(p.inner.len(), "pointers_to_1")?
+        });
+    }
     let (ptr_w, idx_t, values) = with_index!(index_t, I, {
         transpose_values::<u64, I>(p, &pointers, &inner)?
     });

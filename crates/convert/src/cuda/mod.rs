@@ -716,9 +716,13 @@ fn transposed(
     let inner = gpu.cast_buffer(&p.inner, index_t, "indices_1", &mut scratch)?;
     let nnz = inner.len();
     // The source's major indices, in the target index dtype (the CPU engine's check order).
+    // Source pointers are read as u64 (they only feed the expansion); the target's pointers must
+    // hold nnz only when the target is compressed (the CPU engine's checks, in its order).
     let majors = if s_comp {
-        let ptr = gpu.cast_buffer(&p.outer, pointer_t, "pointers_to_1", &mut scratch)?;
-        fits(pointer_t, nnz, "pointers_to_1")?;
+        let ptr = gpu.cast_buffer(&p.outer, DType::U64, "pointers_to_1", &mut scratch)?;
+        if d_comp {
+            fits(pointer_t, nnz, "pointers_to_1")?;
+        }
         if nnz > 0 {
             fits(index_t, p.major - 1, "indices_1 (row numbers)")?;
         }
@@ -726,7 +730,9 @@ fn transposed(
         gpu.expand(&ptr64, p.major, nnz, index_t)?
     } else {
         let m = gpu.cast_buffer(&p.outer, index_t, "indices_0", &mut scratch)?;
-        fits(pointer_t, nnz, "pointers_to_1")?;
+        if d_comp {
+            fits(pointer_t, nnz, "pointers_to_1")?;
+        }
         if nnz > 0 {
             fits(index_t, p.major - 1, "indices_1 (row numbers)")?;
         }
