@@ -142,13 +142,8 @@ fn check_pointers(
 
 /// The precise, serial walker: finds the first violation and names it. Run when the fast
 /// check ([`fast`]) finds an anomaly or meets a layout it does not cover.
+/// The caller ([`validate_full`]) has checked that the array is host-accessible.
 fn validate_precise(a: &SparseArray) -> Result<(), ArrayError> {
-    if !a.device().is_host_accessible() {
-        return Err(ArrayError::Unsupported(format!(
-            "full validation of arrays on {} (copy to the host first)",
-            a.device()
-        )));
-    }
     let format = a.descriptor().format();
     let shape = a.descriptor().shape();
     let stored_shape: Vec<u64> = (0..format.rank())
