@@ -14,12 +14,20 @@ ifdef CI
 export CARGO_INCREMENTAL ?= 0
 endif
 
-# Steps appended by mk/*.mk, run in this order by `make test`.
-TEST_STEPS := fmt-check lint rust-test
+# Steps appended by mk/*.mk, run in this order by `make test`. The Python environment comes first:
+# its install (torch's CUDA wheels: ~6 GB) is the largest disk peak, best taken before target/ grows.
+TEST_STEPS := disk-free venv fmt-check lint rust-test
 
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: help bootstrap fmt fmt-check lint rust-test test demo clean
+.PHONY: help bootstrap fmt fmt-check lint rust-test test demo clean disk-free disk-used
+
+# Disk is the resource CI machines have run short of: say how much there is, and what we took.
+disk-free:
+	@df -h . | sed 's/^/disk-free: /'
+
+disk-used:
+	@du -sh target $(VENV) $(wildcard .venv-cuda) 2>/dev/null | sed 's/^/disk-used: /'
 
 help:
 	@echo "make demo   - set up and run the main job (README quick start, first command)"
@@ -44,6 +52,7 @@ rust-test:
 
 test: $(TEST_STEPS)
 	@echo "make test: all steps passed ($(TEST_STEPS))"
+	@$(MAKE) -s disk-used disk-free
 
 # The main job (README quick start, first command): the protocol hand-off and COO/CSR/CSC
 # conversions of a random 1e6 x 1e6 matrix with 1e7 values, timed against the memory floor.

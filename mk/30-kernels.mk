@@ -33,7 +33,7 @@ TEST_STEPS += cuda-tools kernels-check kernels-test kernels-tsan emu emu-test
 $(CUDA_VENV)/.stamp: $(CUDA_REQ)
 	@test -x $(CUDA_VENV)/bin/python || $(PYTHON) -m venv $(CUDA_VENV)
 	@start=$$(date +%s.%N); \
-	$(CUDA_VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(CUDA_REQ); \
+	$(CUDA_VENV)/bin/python -m pip install -q --disable-pip-version-check $(if $(CI),--no-cache-dir) -r $(CUDA_REQ); \
 	echo "cuda-tools: installed $(CUDA_REQ) in $$(python3 -c "import time;print(f'{time.time()-$$start:.1f}')") s"
 	@touch $@
 
