@@ -193,18 +193,7 @@ pub fn coo_to_csr<P: Index, I: Index, T: Summable>(
 
 /// First out-of-bounds (or negative) index of `a`, as a typed error.
 pub(crate) fn check_bounds<I: Index>(a: &[I], bound: usize, array: &'static str) -> Result<()> {
-    // Chunked: a plain serial scan per chunk (no per-element atomic check of `position_first`).
-    let chunk = serial_cutoff().max(1 << 12);
-    let bad = a
-        .par_chunks(chunk)
-        .enumerate()
-        .filter_map(|(j, c)| {
-            c.iter()
-                .position(|v| v.to_usize().is_none_or(|u| u >= bound))
-                .map(|p| j * chunk + p)
-        })
-        .min();
-    match bad {
+    match super::par::position_first_chunked(a, |v| v.to_usize().is_none_or(|u| u >= bound)) {
         Some(k) => Err(index_error(a[k], array, k, bound)),
         None => Ok(()),
     }

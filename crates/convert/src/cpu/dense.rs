@@ -176,12 +176,9 @@ pub fn csr_to_dense_fill<P: Index, I: Index, T: Value>(
     validate_pointers(csr.pointers, csr.nrows, nnz, "pointers_to_1", false)?;
     csr.values.check_len(nnz)?;
     let len = dense_len(csr.nrows, csr.ncols)?;
-    if let Some(k) = csr
-        .indices
-        .par_iter()
-        .with_min_len(serial_cutoff())
-        .position_first(|c| c.to_usize().is_none_or(|u| u >= csr.ncols))
-    {
+    if let Some(k) = super::par::position_first_chunked(csr.indices, |c| {
+        c.to_usize().is_none_or(|u| u >= csr.ncols)
+    }) {
         return Err(index_error(csr.indices[k], "indices_1", k, csr.ncols));
     }
     let mut out: Vec<T> = match fill {

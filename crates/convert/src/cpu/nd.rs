@@ -66,10 +66,8 @@ fn check_nd<I: Index, T: Copy>(coo: &CooNdRef<'_, I, T>) -> Result<usize> {
             });
         }
         let bound = coo.shape[d];
-        if let Some(k) = a
-            .par_iter()
-            .with_min_len(serial_cutoff())
-            .position_first(|v| v.to_usize().is_none_or(|u| u >= bound))
+        if let Some(k) =
+            super::par::position_first_chunked(a, |v| v.to_usize().is_none_or(|u| u >= bound))
         {
             return Err(index_error(a[k], index_name(d), k, bound));
         }

@@ -27,6 +27,38 @@ pub(crate) fn threads() -> usize {
     rayon::current_num_threads().max(1)
 }
 
+/// The first `Some` of `scan` over `0..n`, in order. `scan(a, b)` is a plain serial loop over
+/// `a..b` returning its first hit; chunks of at least `min_chunk` items run in parallel.
+///
+/// Per-item rayon searches (`find_first`, `position_first` over `0..n`) pay a shared-state
+/// check and a closure call per item; at 1e7 items that cost 15–50× a chunked serial scan.
+pub(crate) fn first_in_chunks<E: Send>(
+    n: usize,
+    min_chunk: usize,
+    scan: impl Fn(usize, usize) -> Option<E> + Sync,
+) -> Option<E> {
+    if n < serial_cutoff() {
+        return scan(0, n);
+    }
+    // Tests lower the serial cutoff to force many chunks on small inputs.
+    let chunk = n
+        .div_ceil(threads() * 8)
+        .max(min_chunk.min(serial_cutoff()).max(1));
+    (0..n.div_ceil(chunk))
+        .into_par_iter()
+        .find_map_first(|j| scan(j * chunk, ((j + 1) * chunk).min(n)))
+}
+
+/// The first position in `a` where `bad` holds (see [`first_in_chunks`]).
+pub(crate) fn position_first_chunked<T: Sync>(
+    a: &[T],
+    bad: impl Fn(&T) -> bool + Sync,
+) -> Option<usize> {
+    first_in_chunks(a.len(), 1 << 12, |s, e| {
+        a[s..e].iter().position(&bad).map(|p| s + p)
+    })
+}
+
 /// A zeroed vector of `n` elements (lazily zeroed pages; large ones advised to use huge pages,
 /// see [`sparsebridge_buffer::hugepage`]).
 pub(crate) fn zeroed<T: bytemuck::Zeroable>(n: usize) -> Vec<T> {

@@ -1,7 +1,6 @@
 //! Structural validation, O(nnz) and parallel, reporting the first failing position.
 
-use rayon::prelude::*;
-
+use super::par::{first_in_chunks, position_first_chunked};
 use crate::error::{ConvertError, Result};
 use crate::index::{Index, index_error};
 use crate::{CooRef, CsrRef, ValuesRef};
@@ -41,12 +40,10 @@ pub fn validate_pointers<P: Index>(
             value: first.to_i128(),
         });
     }
-    let bad = (1..pointers.len())
-        .into_par_iter()
-        .with_min_len(MIN_LEN)
-        .find_first(|&p| {
-            pointers[p] < pointers[p - 1] || (strict && pointers[p] == pointers[p - 1])
-        });
+    let bad = first_in_chunks(pointers.len(), MIN_LEN, |a, b| {
+        (a.max(1)..b)
+            .find(|&p| pointers[p] < pointers[p - 1] || (strict && pointers[p] == pointers[p - 1]))
+    });
     if let Some(position) = bad {
         return Err(if pointers[position] < pointers[position - 1] {
             ConvertError::PointerDecreasing { array, position }
@@ -92,6 +89,15 @@ fn check_run<I: Index>(
     Ok(())
 }
 
+/// Every run `indices[ptr[j]..ptr[j + 1]]` (validated pointers) sorted, unique and below `bound`.
+fn check_runs<P: Index, I: Index>(ptr: &[P], indices: &[I], bound: usize) -> Result<()> {
+    let at = |j: usize| ptr[j].to_usize().unwrap_or(0);
+    let found = first_in_chunks(ptr.len().saturating_sub(1), MIN_LEN / 8, |a, b| {
+        (a..b).find_map(|j| check_run(indices, at(j), at(j + 1), bound, "indices_1").err())
+    });
+    found.map_or(Ok(()), Err)
+}
+
 /// Full check of a CSR (or, read transposed, CSC) matrix: pointers as in
 /// [`validate_pointers`]; `indices_1` in bounds, sorted and unique within each row; `values` of
 /// length nnz.
@@ -101,16 +107,7 @@ pub fn validate_csr<P: Index, I: Index, T: Copy + Send + Sync>(
     let nnz = csr.indices.len();
     validate_pointers(csr.pointers, csr.nrows, nnz, "pointers_to_1", false)?;
     csr.values.check_len(nnz)?;
-    let ptr = csr.pointers;
-    let found = (0..csr.nrows)
-        .into_par_iter()
-        .with_min_len(MIN_LEN / 8)
-        .find_map_first(|r| {
-            let s = ptr[r].to_usize().unwrap_or(0);
-            let e = ptr[r + 1].to_usize().unwrap_or(0);
-            check_run(csr.indices, s, e, csr.ncols, "indices_1").err()
-        });
-    found.map_or(Ok(()), Err)
+    check_runs(csr.pointers, csr.indices, csr.ncols)
 }
 
 /// Full check of a canonical 2-D COO (COOR): indices in bounds, `(row, col)` strictly
@@ -130,10 +127,8 @@ pub fn validate_coo<I: Index, T: Copy + Send + Sync>(coo: &CooRef<'_, I, T>) -> 
         };
         Ok((r, c))
     };
-    let found = (0..nnz)
-        .into_par_iter()
-        .with_min_len(MIN_LEN)
-        .find_map_first(|k| {
+    let found = first_in_chunks(nnz, MIN_LEN, |a, b| {
+        (a..b).find_map(|k| {
             let cur = match key(k) {
                 Ok(c) => c,
                 Err(e) => return Some(e),
@@ -150,7 +145,8 @@ pub fn validate_coo<I: Index, T: Copy + Send + Sync>(coo: &CooRef<'_, I, T>) -> 
                 return Some(ConvertError::NotSorted { array, position: k });
             }
             None
-        });
+        })
+    });
     found.map_or(Ok(()), Err)
 }
 
@@ -169,15 +165,7 @@ pub fn validate_dcsr<P: Index, I: Index, T: Copy + Send + Sync>(
     check_run(row_ids, 0, row_ids.len(), nrows, "indices_0")?;
     validate_pointers(pointers, row_ids.len(), nnz, "pointers_to_1", true)?;
     values.check_len(nnz)?;
-    let found = (0..row_ids.len())
-        .into_par_iter()
-        .with_min_len(MIN_LEN / 8)
-        .find_map_first(|j| {
-            let s = pointers[j].to_usize().unwrap_or(0);
-            let e = pointers[j + 1].to_usize().unwrap_or(0);
-            check_run(indices, s, e, ncols, "indices_1").err()
-        });
-    found.map_or(Ok(()), Err)
+    check_runs(pointers, indices, ncols)
 }
 
 /// Full check of a CVEC: `indices_0` sorted, unique and below `n`; `values` of length nnz.
@@ -188,10 +176,8 @@ pub fn validate_cvec<I: Index, T: Copy + Send + Sync>(
 ) -> Result<()> {
     values.check_len(indices.len())?;
     let nnz = indices.len();
-    let found = (0..nnz)
-        .into_par_iter()
-        .with_min_len(MIN_LEN)
-        .find_map_first(|k| {
+    let found = first_in_chunks(nnz, MIN_LEN, |a, b| {
+        (a..b).find_map(|k| {
             let u = match indices[k].to_usize() {
                 Some(u) if u < n => u,
                 _ => return Some(index_error(indices[k], "indices_0", k, n)),
@@ -203,7 +189,8 @@ pub fn validate_cvec<I: Index, T: Copy + Send + Sync>(
                 });
             }
             None
-        });
+        })
+    });
     found.map_or(Ok(()), Err)
 }
 
@@ -221,10 +208,7 @@ pub fn validate_coo_nd<I: Index, T: Copy + Send + Sync>(
         .map_or_else(|| values.as_array().map_or(0, <[T]>::len), |a| a.len());
     for (d, a) in indices.iter().enumerate() {
         check_len(crate::cpu::nd::index_name(d), nnz, a.len())?;
-        let found = (0..nnz)
-            .into_par_iter()
-            .with_min_len(MIN_LEN)
-            .find_first(|&k| a[k].to_usize().is_none_or(|u| u >= shape[d]));
+        let found = position_first_chunked(a, |v| v.to_usize().is_none_or(|u| u >= shape[d]));
         if let Some(k) = found {
             return Err(index_error(
                 a[k],
@@ -235,14 +219,13 @@ pub fn validate_coo_nd<I: Index, T: Copy + Send + Sync>(
         }
     }
     values.check_len(nnz)?;
-    let found = (1..nnz)
-        .into_par_iter()
-        .with_min_len(MIN_LEN)
-        .find_first(|&k| {
+    let found = first_in_chunks(nnz, MIN_LEN, |a, b| {
+        (a.max(1)..b).find(|&k| {
             let prev = indices.iter().map(|a| a[k - 1].to_usize());
             let cur = indices.iter().map(|a| a[k].to_usize());
             cur.le(prev)
-        });
+        })
+    });
     match found {
         Some(position) => Err(ConvertError::NotSorted {
             array: "indices",
