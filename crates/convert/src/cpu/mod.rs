@@ -11,7 +11,9 @@
 //! - scattering conversions (shuffled COO → CSR, CSR → CSC) use a cache-blocked stable
 //!   counting sort (radix partitioning into L2-sized key buckets, then a counting sort per
 //!   bucket); threads write disjoint slices, so no `unsafe` is needed (this crate has none);
-//! - errors name the offending array and the first failing position.
+//! - errors name the offending array and the first failing position;
+//! - the radix sort's temporary is kept for the next conversion, within a bound
+//!   ([`set_scratch_limit`], [`release_scratch`]).
 
 mod cast;
 mod compressed;
@@ -20,6 +22,7 @@ mod dense;
 mod nd;
 mod par;
 mod radix;
+mod scratch;
 mod validate;
 
 pub use cast::cast_indices;
@@ -36,6 +39,7 @@ pub use nd::{
     dense_to_coo_nd_fill,
 };
 pub use par::{exclusive_scan, set_serial_cutoff};
+pub use scratch::{release_scratch, scratch_limit, set_scratch_limit};
 pub use validate::{
     validate_coo, validate_coo_nd, validate_csr, validate_cvec, validate_dcsr, validate_pointers,
 };

@@ -14,6 +14,7 @@
 use rayon::prelude::*;
 
 use super::par::{split_at_ends, zeroed};
+use super::scratch;
 use crate::error::{ConvertError, Result};
 use crate::index::Index;
 use crate::{Value, ValuesRef};
@@ -143,7 +144,8 @@ where
     bucket_start.push(acc);
 
     // 2. Partition into the temporary buffer (one stream per bucket and part).
-    let mut tmp: Vec<Entry<I, V>> = zeroed(nnz);
+    // Every entry is written before it is read: a kept temporary serves as well as a fresh one.
+    let mut tmp: Vec<Entry<I, V>> = scratch::take(nnz);
     {
         let mut parts: Vec<Vec<&mut [Entry<I, V>]>> =
             (0..nt).map(|_| Vec::with_capacity(nb)).collect();
@@ -212,6 +214,7 @@ where
             .collect()
     };
     ptr[nkeys] = nnz;
+    scratch::give(tmp);
     Ok(Sorted {
         ptr,
         minor,
