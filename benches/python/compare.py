@@ -69,11 +69,9 @@ GPU_LIBRARIES = ("cupy/cuSPARSE", "torch (CUDA)", "sparsebridge (CUDA)")
 # sparsebridge.interop.torch.
 TORCH_BETA = "Sparse (CSR|CSC) tensor support is in beta state"
 
-SB_SHUFFLED_NA = (
-    "sparsebridge's Python API cannot canonicalise by itself today: asarray() canonicalises an "
-    "unsorted scipy COO with scipy's own sum_duplicates() (timing it would time scipy), and "
-    "asformat() requires canonical input (binsparse formats are sorted); array-level "
-    "canonicalisation is being added"
+SB_SHUFFLED_CUDA_NA = (
+    "the CUDA engine does not canonicalise (ConvertOptions.canonicalize is CPU-only: an unsorted "
+    "array is copied to \"cpu\" first)"
 )
 
 Arrays = tuple[np.ndarray, ...]
@@ -254,7 +252,10 @@ def cpu_cases(m: Matrix) -> list[Entry]:
         Case("torch", "sorted_coo_to_csr", t_coo.to_sparse_csr, torch_csr, csr_in, "int64"),
         Case("pydata/sparse", "sorted_coo_to_csr", lambda: sparse.GCXS.from_coo(x_coo, compressed_axes=(0,)), compressed, csr_in, dt),
         Case("scipy", "shuffled_coo_to_csr", m.shuffled.tocsr, compressed, csr_in, dt, still_unsorted=scipy_unsorted),
-        NotAvailable("sparsebridge", "shuffled_coo_to_csr", SB_SHUFFLED_NA),
+        # asarray() hands the unsorted coordinates to the Rust engine (parallel radix sort,
+        # duplicates summed), then the canonical COOR becomes CSR (pointers only).
+        Case("sparsebridge", "shuffled_coo_to_csr", lambda: sb.asarray(m.shuffled).asformat("CSR"), sb_arrays, csr_in,
+             dt, still_unsorted=scipy_unsorted),
         Case("torch", "shuffled_coo_to_csr", lambda: t_shuf.coalesce().to_sparse_csr(), torch_csr, csr_in, "int64",
              still_unsorted=lambda: not t_shuf.is_coalesced()),
         Case("pydata/sparse", "shuffled_coo_to_csr", pydata_shuffled, compressed, csr_in, dt),
@@ -348,7 +349,7 @@ def gpu_cases(m: Matrix) -> list[Entry]:
         return cases + [NotAvailable("sparsebridge (CUDA)", op, f"to_device({dev!r}) failed: {e}", dev) for op in cuda_ops]
     return cases + [
         Case("sparsebridge (CUDA)", "sorted_coo_to_csr", lambda: g_sb_coo.asformat("CSR"), sb_arrays, m.csr_arrays, dt, dev, sync_torch),
-        NotAvailable("sparsebridge (CUDA)", "shuffled_coo_to_csr", SB_SHUFFLED_NA, dev),
+        NotAvailable("sparsebridge (CUDA)", "shuffled_coo_to_csr", SB_SHUFFLED_CUDA_NA, dev),
         Case("sparsebridge (CUDA)", "csr_to_csc", lambda: g_sb_csr.asformat("CSC"), sb_arrays, m.csc_arrays, dt, dev, sync_torch),
         Case("sparsebridge (CUDA)", "csr_to_coo", lambda: g_sb_csr.asformat("COO"), sb_arrays, m.coo_arrays, dt, dev, sync_torch),
     ]

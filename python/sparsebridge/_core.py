@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
@@ -12,6 +13,7 @@ from .errors import (
     BinsparseWarning,
     CopyRequiredError,
     DescriptorError,
+    StructureError,
     UnsupportedFormatError,
 )
 
@@ -338,7 +340,9 @@ def from_binsparse(
     return SparseArray(a)
 
 
-def asarray(obj: object, *, copy: Optional[bool] = None) -> SparseArray:
+def asarray(
+    obj: object, *, copy: Optional[bool] = None, duplicates: str = "sum"
+) -> SparseArray:
     """Wraps ``obj`` as a :class:`SparseArray`, zero-copy wherever the layouts allow.
 
     Accepts scipy.sparse arrays and matrices (csr, csc, coo directly; dok, lil, bsr and dia
@@ -346,7 +350,16 @@ def asarray(obj: object, *, copy: Optional[bool] = None) -> SparseArray:
     PyData/Sparse COO and GCXS, JAX BCOO and BCSR, NumPy dense arrays (DVEC, DMATR, DMATC,
     n-d dense) and any object with ``__binsparse__``. ``copy=False`` raises
     :class:`CopyRequiredError` when a copy or a canonicalisation would be needed.
+
+    Non-canonical scipy COO/CSR/CSC and PyData COO input (unsorted or duplicated coordinates)
+    is canonicalised on a copy by the Rust engine (in parallel, the GIL released):
+    ``duplicates="sum"`` (the default, scipy's ``sum_duplicates()`` semantics) sums duplicate
+    coordinates in input order; ``duplicates="reject"`` raises :class:`StructureError` naming
+    the first duplicate's coordinates instead (unsorted but duplicate-free input is still
+    sorted).
     """
+    if duplicates not in ("sum", "reject"):
+        raise ValueError(f'duplicates must be "sum" or "reject", not {duplicates!r}')
     if isinstance(obj, SparseArray):
         if copy is True:
             a, _ = obj._a.to_device(obj.device, copy=True)
@@ -362,8 +375,26 @@ def asarray(obj: object, *, copy: Optional[bool] = None) -> SparseArray:
             f"sparsebridge.asarray: cannot wrap {type(obj).__module__}.{type(obj).__qualname__} "
             "(not a supported sparse or dense array, and no __binsparse__ method)"
         )
-    descriptor, arrays = adapter.export(obj, copy=copy)
-    return SparseArray(_assemble(descriptor, arrays, copy, lenient=False))
+    exported = adapter.export(obj, copy=copy)
+    descriptor, arrays = exported[0], exported[1]
+    # A third item False: the arrays are not known to be canonical (see interop/__init__.py).
+    canonical = exported[2] if len(exported) > 2 else True
+    if not canonical:
+        inner = descriptor["binsparse"]
+        nnz, positions = inner["number_of_stored_values"], math.prod(inner["shape"])
+        if nnz > positions:
+            # More entries than positions: no binsparse descriptor can hold them before the
+            # duplicates are merged, so the library merges them (the only case it still does).
+            if duplicates == "reject":
+                raise StructureError(
+                    f"{nnz} stored entries in a shape of {positions} positions: duplicate "
+                    'coordinates (duplicates="reject")'
+                )
+            descriptor, arrays, canonical = adapter.export(adapter.sum_duplicates(obj), copy=copy)
+    a = _assemble(descriptor, arrays, copy, lenient=False)
+    if not canonical:
+        a, _ = a.canonicalize(duplicates)
+    return SparseArray(a)
 
 
 def _as_sparse_array(x: object) -> SparseArray:

@@ -75,10 +75,8 @@ def test_tiny_run_writes_a_checked_report_and_a_png(compare: ModuleType, tmp_pat
     timed = [r for r in results if r["ms"] is not None]
     assert all(r["speedup_vs_scipy"] > 0 for r in timed if r["op"] not in compare.HANDOFF_PEER)
     assert all(r["speedup_vs_native_route"] > 0 for r in timed if r["op"] in compare.HANDOFF_PEER)
-    # The only CPU gap today: sparsebridge cannot canonicalise shuffled COO by itself.
-    assert {(r["library"], r["op"]) for r in results if r["ms"] is None and r["device"] == "cpu"} == {
-        ("sparsebridge", "shuffled_coo_to_csr")
-    }
+    # Every CPU route runs (sparsebridge canonicalises shuffled COO in Rust).
+    assert {(r["library"], r["op"]) for r in results if r["ms"] is None and r["device"] == "cpu"} == set()
     # sparsebridge's hand-offs share scipy's buffers.
     assert all(r["zero_copy"] for r in timed if r["library"] == "sparsebridge" and r["op"] in compare.HANDOFF_PEER)
     assert [(v["nnz"], v["index_dtype"]) for v in report["validation_ms"]] == [(2000, "int32"), (2000, "int64")]

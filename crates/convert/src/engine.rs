@@ -342,6 +342,58 @@ macro_rules! with_value {
     };
 }
 
+/// [`with_value!`] for summing kernels (canonicalization): a signed integer dtype runs as the
+/// unsigned type of its width (`$t`; `$e` stays the stored element type). Wrapping sums are
+/// the same bits in both, and comparisons are never made on values here, so this only cuts
+/// the number of kernel instances.
+macro_rules! with_summable {
+    ($scalar:expr, $t:ident, $e:ident, $body:block) => {
+        match $scalar {
+            ScalarType::UInt8 => {
+                type $t = u8;
+                type $e = u8;
+                $body
+            }
+            ScalarType::Int8 => {
+                type $t = u8;
+                type $e = i8;
+                $body
+            }
+            ScalarType::UInt16 => {
+                type $t = u16;
+                type $e = u16;
+                $body
+            }
+            ScalarType::Int16 => {
+                type $t = u16;
+                type $e = i16;
+                $body
+            }
+            ScalarType::UInt32 => {
+                type $t = u32;
+                type $e = u32;
+                $body
+            }
+            ScalarType::Int32 => {
+                type $t = u32;
+                type $e = i32;
+                $body
+            }
+            ScalarType::UInt64 => {
+                type $t = u64;
+                type $e = u64;
+                $body
+            }
+            ScalarType::Int64 => {
+                type $t = u64;
+                type $e = i64;
+                $body
+            }
+            other => with_value!(other, $t, $e, $body),
+        }
+    };
+}
+
 /// `buffer` cast to the integer dtype `to` (shared when it already has it).
 fn cast_index_buffer(
     buffer: &Buffer,
@@ -978,6 +1030,20 @@ fn canonicalize(
         other => other,
     };
     let mut arrays: Vec<(String, Buffer)> = match kind {
+        Kind::Coo { rank: 2, .. } => {
+            // The parallel radix path (cpu::coo_to_csr) in stored order, rows expanded back.
+            let idx = [get(array, "indices_0")?, get(array, "indices_1")?];
+            let (idx, vals) =
+                canon_coo_2d(stored[0], stored[1], &idx, &values, iso, scalar, policy)
+                    .map_err(to_logical)?;
+            let mut out: Vec<(String, Buffer)> = idx
+                .into_iter()
+                .enumerate()
+                .map(|(k, b)| (index_name(k).to_owned(), b))
+                .collect();
+            out.push(("values".to_owned(), vals));
+            out
+        }
         Kind::Coo { rank, .. } => {
             let idx = (0..rank)
                 .map(|k| get(array, index_name(k)))
@@ -993,23 +1059,16 @@ fn canonicalize(
             out
         }
         Kind::Compressed { .. } => {
-            let major = stored[0];
+            // Rows are already grouped: each is canonicalized in place of the pointers.
             let ptr = get(array, "pointers_to_1")?;
             let inner = get(array, "indices_1")?;
-            let rows = with_index!(ptr.dtype(), P, {
-                Buffer::from_vec(cpu::csr_to_coo_rows::<P, u64>(major, ptr.as_slice::<P>()?)?)
-            });
-            let (idx, vals) = canon_coo(&stored, &[rows, inner], &values, iso, scalar, policy)
-                .map_err(to_logical)?;
-            let new_ptr = with_index!(ptr.dtype(), P, {
-                Buffer::from_vec(cpu::coo_sorted_to_csr_pointers::<P, u64>(
-                    major,
-                    idx[0].as_slice::<u64>()?,
-                )?)
-            });
+            let (ptr, inner, vals) = canon_compressed(
+                stored[0], stored[1], &ptr, &inner, &values, iso, scalar, policy,
+            )
+            .map_err(to_logical)?;
             vec![
-                ("pointers_to_1".to_owned(), new_ptr),
-                ("indices_1".to_owned(), idx[1].clone()),
+                ("pointers_to_1".to_owned(), ptr),
+                ("indices_1".to_owned(), inner),
                 ("values".to_owned(), vals),
             ]
         }
@@ -1048,7 +1107,161 @@ fn logical(format: &Format, stored: Vec<usize>) -> Vec<usize> {
     out
 }
 
-/// Canonical COO parts (each index array in its own dtype, values in theirs).
+/// Canonical 2-D COO parts in stored order (`major × minor`), each index array in its own
+/// dtype, values in theirs: [`cpu::coo_to_csr`] (parallel, cache-blocked radix sort by the
+/// major index, then per-row sort and duplicate policy), the major indices expanded back from
+/// its pointers with [`cpu::csr_to_coo_rows`].
+#[allow(clippy::too_many_arguments)]
+fn canon_coo_2d(
+    major: usize,
+    minor: usize,
+    idx: &[Buffer; 2],
+    values: &Buffer,
+    iso: bool,
+    scalar: ScalarType,
+    policy: DuplicatePolicy,
+) -> Result<(Vec<Buffer>, Buffer), EngineError> {
+    let (work, cast) = common_indices(idx)?;
+    let (out_idx, out_vals) = with_index!(work, I, {
+        let rows = cast[0].as_slice::<I>()?;
+        let cols = cast[1].as_slice::<I>()?;
+        if iso {
+            let (r, c, _) =
+                coo_2d_kernel::<I, u8>(major, minor, rows, cols, ValuesRef::Iso(0), policy)?;
+            (
+                vec![Buffer::from_vec(r), Buffer::from_vec(c)],
+                values.clone(),
+            )
+        } else {
+            with_summable!(scalar, T, E, {
+                let view = aligned_as(values, <E as Element>::DTYPE)?;
+                let vals = typed::<T, E>(&view)?;
+                let (r, c, v) = coo_2d_kernel::<I, T>(
+                    major,
+                    minor,
+                    rows,
+                    cols,
+                    ValuesRef::Array(vals),
+                    policy,
+                )?;
+                (
+                    vec![Buffer::from_vec(r), Buffer::from_vec(c)],
+                    untyped::<T, E>(values_vec(v))?,
+                )
+            })
+        }
+    });
+    // Back to each array's own dtype (the values came from it, so they fit).
+    let mut scratch = false;
+    let out_idx = out_idx
+        .iter()
+        .zip(idx)
+        .enumerate()
+        .map(|(k, (b, orig))| cast_index_buffer(b, orig.dtype(), index_name(k), &mut scratch))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((out_idx, out_vals))
+}
+
+/// Stored-order COO parts: major indices, minor indices, values.
+type CooParts<I, T> = (Vec<I>, Vec<I>, Values<T>);
+
+/// Canonical COO `(major, minor, values)` through the radix CSR path (u64 work pointers).
+fn coo_2d_kernel<I: Index, T: crate::Summable>(
+    major: usize,
+    minor: usize,
+    rows: &[I],
+    cols: &[I],
+    values: ValuesRef<'_, T>,
+    policy: DuplicatePolicy,
+) -> Result<CooParts<I, T>, EngineError> {
+    let csr = cpu::coo_to_csr::<u64, I, T>(
+        &crate::CooRef {
+            nrows: major,
+            ncols: minor,
+            rows,
+            cols,
+            values,
+        },
+        policy,
+    )?;
+    let rows = cpu::csr_to_coo_rows::<u64, I>(major, &csr.pointers)?;
+    Ok((rows, csr.indices, csr.values))
+}
+
+/// Canonical compressed parts `(pointers_to_1, indices_1, values)` of a CSR/CSC whose rows
+/// (stored order, `major × minor`) may be unsorted and duplicated, each array in its own
+/// dtype: the pointers are validated in their dtype, read as u64, and each row canonicalized
+/// in place of them ([`cpu::csr_canonicalize`]); no expansion to COO, no re-sort by row.
+#[allow(clippy::too_many_arguments)]
+fn canon_compressed(
+    major: usize,
+    minor: usize,
+    ptr: &Buffer,
+    inner: &Buffer,
+    values: &Buffer,
+    iso: bool,
+    scalar: ScalarType,
+    policy: DuplicatePolicy,
+) -> Result<(Buffer, Buffer, Buffer), EngineError> {
+    with_index!(ptr.dtype(), P, {
+        cpu::validate_pointers::<P>(
+            ptr.as_slice::<P>()?,
+            major,
+            inner.len(),
+            "pointers_to_1",
+            false,
+        )?;
+    });
+    let mut scratch = false;
+    let p64 = cast_index_buffer(ptr, DType::U64, "pointers_to_1", &mut scratch)?;
+    let pointers = p64.as_slice::<u64>()?;
+    let (out_ptr, out_idx, out_vals) = with_index!(inner.dtype(), I, {
+        let indices = inner.as_slice::<I>()?;
+        if iso {
+            let c = cpu::csr_canonicalize::<u64, I, u8>(
+                &CsrRef {
+                    nrows: major,
+                    ncols: minor,
+                    pointers,
+                    indices,
+                    values: ValuesRef::Iso(0),
+                },
+                policy,
+            )?;
+            (
+                Buffer::from_vec(c.pointers),
+                Buffer::from_vec(c.indices),
+                values.clone(),
+            )
+        } else {
+            with_summable!(scalar, T, E, {
+                let view = aligned_as(values, <E as Element>::DTYPE)?;
+                let vals = typed::<T, E>(&view)?;
+                let c = cpu::csr_canonicalize::<u64, I, T>(
+                    &CsrRef {
+                        nrows: major,
+                        ncols: minor,
+                        pointers,
+                        indices,
+                        values: ValuesRef::Array(vals),
+                    },
+                    policy,
+                )?;
+                (
+                    Buffer::from_vec(c.pointers),
+                    Buffer::from_vec(c.indices),
+                    untyped::<T, E>(values_vec(c.values))?,
+                )
+            })
+        }
+    });
+    // The pointers back to their own dtype (they only shrink, so they fit).
+    let out_ptr = cast_index_buffer(&out_ptr, ptr.dtype(), "pointers_to_1", &mut scratch)?;
+    Ok((out_ptr, out_idx, out_vals))
+}
+
+/// Canonical n-d COO parts (each index array in its own dtype, values in theirs), any rank
+/// but 2.
 fn canon_coo(
     shape: &[usize],
     idx: &[Buffer],
@@ -1074,7 +1287,7 @@ fn canon_coo(
             )?;
             (to_buffers(out.indices), values.clone())
         } else {
-            with_value!(scalar, T, E, {
+            with_summable!(scalar, T, E, {
                 let view = aligned_as(values, <E as Element>::DTYPE)?;
                 let vals = typed::<T, E>(&view)?;
                 let out = cpu::coo_nd_canonicalize::<I, T>(

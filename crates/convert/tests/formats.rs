@@ -737,7 +737,9 @@ struct Raw {
 
 /// Builds an unsorted COO (stored order of `format`) or CSR/CSC (grouped by major, unsorted
 /// and duplicated within each group) from `raw`, bypassing validation (try_new is O(1)).
-fn build_raw(raw: &Raw, format: &Format, idx: DType) -> SparseArray {
+/// Every index array has dtype `idx`, except the last one of `format` (`indices_{rank-1}`,
+/// or `pointers_to_1` of CSR/CSC), which has dtype `idx2`.
+fn build_raw(raw: &Raw, format: &Format, idx: DType, idx2: DType) -> SparseArray {
     let (kind, transposed) = layout(format);
     let perm: Vec<usize> = if transposed {
         vec![1, 0]
@@ -752,9 +754,11 @@ fn build_raw(raw: &Raw, format: &Format, idx: DType) -> SparseArray {
     let mut arrays: Vec<(String, Buffer)> = Vec::new();
     let ordered: Vec<(Vec<usize>, i8)> = match kind {
         Shape::Coo => {
-            for d in 0..raw.shape.len() {
+            let rank = raw.shape.len();
+            for d in 0..rank {
                 let v: Vec<i64> = stored.iter().map(|e| e.0[d] as i64).collect();
-                arrays.push((format!("indices_{d}"), ints(idx, &v)));
+                let dt = if d + 1 == rank { idx2 } else { idx };
+                arrays.push((format!("indices_{d}"), ints(dt, &v)));
             }
             stored
         }
@@ -771,7 +775,7 @@ fn build_raw(raw: &Raw, format: &Format, idx: DType) -> SparseArray {
                 ptr[k + 1] += ptr[k];
             }
             let minor: Vec<i64> = grouped.iter().map(|e| e.0[1] as i64).collect();
-            arrays.push(("pointers_to_1".into(), ints(idx, &ptr)));
+            arrays.push(("pointers_to_1".into(), ints(idx2, &ptr)));
             arrays.push(("indices_1".into(), ints(idx, &minor)));
             grouped
         }
@@ -784,7 +788,7 @@ fn build_raw(raw: &Raw, format: &Format, idx: DType) -> SparseArray {
         raw.vt.buffer(&seeds)
     };
     arrays.push(("values".into(), values));
-    let d = Descriptor::builder(
+    let mut b = Descriptor::builder(
         format.clone(),
         raw.shape.iter().map(|&e| e as u64).collect(),
         ordered.len() as u64,
@@ -794,10 +798,13 @@ fn build_raw(raw: &Raw, format: &Format, idx: DType) -> SparseArray {
         },
     )
     .index_type(scalar_of(idx))
-    .extension_types(true)
-    .build()
-    .unwrap();
-    SparseArray::try_new(d, arrays).unwrap()
+    .extension_types(true);
+    for (n, a) in &arrays {
+        if n != "values" {
+            b = b.array_type(n.clone(), DataType::new(scalar_of(a.dtype())));
+        }
+    }
+    SparseArray::try_new(b.build().unwrap(), arrays).unwrap()
 }
 
 /// The oracle: `BTreeMap` accumulation keyed by stored-order coordinates (the canonical order),
@@ -860,17 +867,21 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(1500))]
     #[test]
     fn canonicalization_matches_btreemap_accumulation(
-        raw in raw_strategy(), f in 0usize..4, t in 0usize..9, si in 0usize..4, sum in any::<bool>(),
+        raw in raw_strategy(), f in 0usize..4, t in 0usize..10, si in 0usize..4, si2 in 0usize..5,
+        sum in any::<bool>(), par in any::<bool>(),
     ) {
+        // Results never depend on the cutoff; 1 sends tiny inputs down the parallel paths.
+        sparsebridge_convert::cpu::set_serial_cutoff(if par { 1 } else { 1 << 15 });
         let rank = raw.shape.len();
         let srcs: Vec<Format> = match rank {
             2 => vec![F::Coor.into(), F::Cooc.into(), F::Csr.into(), F::Csc.into()],
             r => vec![coo_nd(r)],
         };
         let src_f = &srcs[f % srcs.len()];
-        let a = build_raw(&raw, src_f, INDEX[si]);
+        let a = build_raw(&raw, src_f, INDEX[si], INDEX[si2]);
         let fs = formats(rank);
-        let dst_f = &fs[t % fs.len()];
+        // One draw in ten converts to the source's own format (canonicalization alone).
+        let dst_f = if t == 9 { src_f } else { &fs[t % fs.len()] };
         let policy = if sum { DuplicatePolicy::Sum } else { DuplicatePolicy::Reject };
         let options = ConvertOptions { canonicalize: Some(policy), ..ConvertOptions::default() };
         let got = convert(&a, &Target::format(dst_f.clone()), &options);
@@ -884,6 +895,14 @@ proptest! {
                     cells
                 };
                 prop_assert_eq!(decode(&out.array), want);
+                if dst_f == src_f {
+                    // Canonicalization keeps each index array's own dtype.
+                    for (n, b) in out.array.arrays() {
+                        if n != "values" {
+                            prop_assert_eq!(b.dtype(), a.array(n).unwrap().dtype(), "{}", n);
+                        }
+                    }
+                }
                 let (d, arrays) = out.array.clone().into_parts();
                 SparseArray::try_new(d, arrays).unwrap().validate_full().unwrap();
             }
@@ -910,7 +929,7 @@ fn canonicalization_rejects_out_of_bounds_indices() {
         entries: vec![(vec![2, 1], 1), (vec![0, 1], 2)],
         vt: Vt::F64,
     };
-    let a = build_raw(&raw, &F::Coor.into(), DType::I32);
+    let a = build_raw(&raw, &F::Coor.into(), DType::I32, DType::I32);
     // Make column 1 of the second entry out of bounds: rebuild with a bad indices_1.
     let (d, mut arrays) = a.into_parts();
     for (n, b) in &mut arrays {
@@ -974,4 +993,151 @@ fn canonicalization_sums_in_the_real_dtype() {
         .map(f16::to_f32)
         .collect();
     assert_eq!(v, vec![0.0, 0.75, 3.0, 0.0]);
+}
+
+/// A larger shuffled input (several radix buckets, parallel parts) in every 2-D source format,
+/// with f64 values whose sums depend on their order (`1e16 + 1 - 1e16` is 0, `1e16 - 1e16 + 1`
+/// is 1): canonicalization must sum each duplicate group in input order, like the `BTreeMap`
+/// oracle here, bit for bit. Reject names the first duplicate in logical coordinates; an iso
+/// source with duplicates is the typed iso error.
+#[test]
+fn canonicalization_sums_in_input_order_at_scale() {
+    let (m, n, nnz) = (3000usize, 70usize, 120_000usize);
+    let pool = [1e16, 1.0, -1e16, 0.5, 3.0, -2.25];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    let entries: Vec<((usize, usize), f64)> = (0..nnz)
+        .map(|_| ((next() % m, next() % n), pool[next() % pool.len()]))
+        .collect();
+    let sources: [(F, bool, bool); 4] = [
+        (F::Coor, false, false),
+        (F::Cooc, true, false),
+        (F::Csr, false, true),
+        (F::Csc, true, true),
+    ];
+    for (fmt, transposed, compressed) in sources {
+        // Stored order: (major, minor) = (row, col), or (col, row) for the column formats.
+        let stored: Vec<((usize, usize), f64)> = entries
+            .iter()
+            .map(|&((r, c), v)| (if transposed { (c, r) } else { (r, c) }, v))
+            .collect();
+        let major = if transposed { n } else { m };
+        let mut oracle: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+        for &(k, v) in &stored {
+            *oracle.entry(k).or_insert(-0.0) += v;
+        }
+        let first_dup = {
+            let mut count: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+            for &(k, _) in &stored {
+                *count.entry(k).or_default() += 1;
+            }
+            let (a, b) = *count.iter().find(|(_, c)| **c > 1).unwrap().0;
+            if transposed { vec![b, a] } else { vec![a, b] }
+        };
+        let build = |iso: bool| -> SparseArray {
+            let mut arrays: Vec<(String, Buffer)> = Vec::new();
+            let ordered: Vec<((usize, usize), f64)> = if compressed {
+                let mut g = stored.clone();
+                g.sort_by_key(|e| e.0.0); // stable: input order within each major
+                let mut ptr = vec![0i64; major + 1];
+                for e in &g {
+                    ptr[e.0.0 + 1] += 1;
+                }
+                for k in 0..major {
+                    ptr[k + 1] += ptr[k];
+                }
+                arrays.push(("pointers_to_1".into(), Buffer::from_vec(ptr)));
+                let minor: Vec<i32> = g.iter().map(|e| e.0.1 as i32).collect();
+                arrays.push(("indices_1".into(), Buffer::from_vec(minor)));
+                g
+            } else {
+                let a: Vec<i32> = stored.iter().map(|e| e.0.0 as i32).collect();
+                let b: Vec<i32> = stored.iter().map(|e| e.0.1 as i32).collect();
+                arrays.push(("indices_0".into(), Buffer::from_vec(a)));
+                arrays.push(("indices_1".into(), Buffer::from_vec(b)));
+                stored.clone()
+            };
+            let values: Vec<f64> = if iso {
+                vec![2.0]
+            } else {
+                ordered.iter().map(|e| e.1).collect()
+            };
+            arrays.push(("values".into(), Buffer::from_vec(values)));
+            let mut b = Descriptor::builder(
+                fmt,
+                vec![m as u64, n as u64],
+                nnz as u64,
+                DataType {
+                    scalar: ScalarType::Float64,
+                    iso,
+                },
+            )
+            .index_type(ScalarType::Int32);
+            if compressed {
+                b = b.array_type("pointers_to_1", DataType::new(ScalarType::Int64));
+            }
+            SparseArray::try_new(b.build().unwrap(), arrays).unwrap()
+        };
+        for cutoff in [1usize << 15, 1] {
+            sparsebridge_convert::cpu::set_serial_cutoff(cutoff);
+            let a = build(false);
+            let opts = |p| ConvertOptions {
+                canonicalize: Some(p),
+                ..ConvertOptions::default()
+            };
+            let out = convert(&a, &Target::format(fmt), &opts(DuplicatePolicy::Sum)).unwrap();
+            let arr = |name: &str| read_ints(out.array.array(name).unwrap());
+            let keys: Vec<(usize, usize)> = if compressed {
+                let (ptr, minor) = (arr("pointers_to_1"), arr("indices_1"));
+                assert_eq!(
+                    out.array.array("pointers_to_1").unwrap().dtype(),
+                    DType::I64
+                );
+                (0..major)
+                    .flat_map(|r| (ptr[r]..ptr[r + 1]).map(move |k| (r, k as usize)))
+                    .map(|(r, k)| (r, minor[k] as usize))
+                    .collect()
+            } else {
+                let (a, b) = (arr("indices_0"), arr("indices_1"));
+                a.iter()
+                    .zip(&b)
+                    .map(|(&x, &y)| (x as usize, y as usize))
+                    .collect()
+            };
+            assert_eq!(out.array.array("indices_1").unwrap().dtype(), DType::I32);
+            let vals = out.array.array("values").unwrap().to_vec::<f64>().unwrap();
+            let want_keys: Vec<(usize, usize)> = oracle.keys().copied().collect();
+            let want_vals: Vec<u64> = oracle.values().map(|v| v.to_bits()).collect();
+            assert_eq!(keys, want_keys, "{fmt:?} cutoff {cutoff}");
+            let got_vals: Vec<u64> = vals.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got_vals, want_vals, "{fmt:?} cutoff {cutoff}");
+
+            let err =
+                convert(&a, &Target::format(fmt), &opts(DuplicatePolicy::Reject)).unwrap_err();
+            match err {
+                EngineError::Convert(ConvertError::Duplicate { coords }) => {
+                    assert_eq!(coords, first_dup, "{fmt:?}");
+                }
+                other => panic!("{fmt:?}: {other}"),
+            }
+            let err = convert(
+                &build(true),
+                &Target::format(fmt),
+                &opts(DuplicatePolicy::Sum),
+            )
+            .unwrap_err();
+            match err {
+                EngineError::Convert(ConvertError::IsoDuplicate { coords }) => {
+                    assert_eq!(coords, first_dup, "{fmt:?}");
+                }
+                other => panic!("{fmt:?}: {other}"),
+            }
+        }
+    }
+    sparsebridge_convert::cpu::set_serial_cutoff(1 << 15);
 }

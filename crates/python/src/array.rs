@@ -3,6 +3,7 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use sparsebridge::array::SparseArray as RustArray;
+use sparsebridge::convert_core::DuplicatePolicy;
 use sparsebridge::descriptor::{ArrayRole, ParseOptions, ScalarType};
 use sparsebridge::{
     Buffer, ConvertOptions, DType, Descriptor, Device, PredefinedFormat, Target, convert,
@@ -278,6 +279,40 @@ impl Array {
                         &target,
                         &ConvertOptions {
                             copy,
+                            ..ConvertOptions::default()
+                        },
+                    )
+                })
+                .map_err(errors::engine)?;
+            Ok((Array::wrap(out.array), out.copied))
+        })
+    }
+
+    /// A canonical copy of a non-canonical COO (any rank), CSR or CSC array, in the same
+    /// format and index dtypes: coordinates sorted, duplicates summed (`policy="sum"`, in input
+    /// order) or refused (`policy="reject"`: `StructureError` naming the first duplicate's
+    /// coordinates). An array that is already canonical is returned as is (shared buffers).
+    /// Returns the result and whether new memory was allocated.
+    #[pyo3(signature = (policy = "sum"))]
+    fn canonicalize(&self, py: Python<'_>, policy: &str) -> PyResult<(Array, bool)> {
+        guard(|| {
+            let policy = match policy {
+                "sum" => DuplicatePolicy::Sum,
+                "reject" => DuplicatePolicy::Reject,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "duplicates must be \"sum\" or \"reject\", not {other:?}"
+                    )));
+                }
+            };
+            let target = Target::format(self.inner.descriptor().format().clone());
+            let out = py
+                .detach(|| {
+                    convert(
+                        &self.inner,
+                        &target,
+                        &ConvertOptions {
+                            canonicalize: Some(policy),
                             ..ConvertOptions::default()
                         },
                     )

@@ -1,5 +1,10 @@
 """Pure-Python adapters, one module per library: ``export(obj, copy=...)`` gives a descriptor and
 DLPack-capable constituent arrays; ``to_<library>(SparseArray)`` builds the library's object.
+An adapter whose library allows non-canonical data (scipy, PyData) returns a third item,
+``False`` when the arrays are not known to be canonical: ``asarray`` then canonicalises them in
+Rust (``_Array.canonicalize``) instead of the library doing it. Such an adapter also has
+``sum_duplicates(obj)``, the library's own canonical copy, for the one case no descriptor can
+describe the raw arrays (more stored entries than positions).
 
 Libraries are imported only when an object of theirs is seen, so none is a hard dependency.
 """

@@ -10,6 +10,10 @@ GCXS 2-D, compressed_axes=(1,)  CSC, zero-copy
 fill_value != 0                 ``"fill": true`` plus a one-element ``fill_value`` array
 ==============================  =================================================================
 
+Non-canonical COO input (unsorted or duplicated coordinates) is exported as it is and
+canonicalised on a copy by the Rust engine (duplicates summed, or refused with
+``duplicates="reject"``); ``copy=False`` raises ``CopyRequiredError`` instead.
+
 Not supported: GCXS with more than 2 dimensions (binsparse 0.1 cannot express its index map),
 DOK (convert with ``.asformat("coo")``), float16 values. Back to PyData, COO coordinates must
 be stacked into one array (a copy); CSR/CSC become GCXS sharing the three buffers.
@@ -54,8 +58,9 @@ def _fill(x: Any, types: dict[str, str], arrays: dict[str, Any]) -> bool:
     return True
 
 
-def export(x: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The descriptor and constituent arrays of a PyData/Sparse array."""
+def export(x: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """The descriptor and constituent arrays of a PyData/Sparse array, and whether they are
+    known to be canonical (``False``: the caller canonicalises them in Rust)."""
     import sparse
 
     values_type = binsparse_type(x.dtype)
@@ -70,13 +75,11 @@ def export(x: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, A
         types = {"pointers_to_1": x.indptr.dtype.name, "indices_1": x.indices.dtype.name, "values": values_type}
         arrays: dict[str, Any] = {"pointers_to_1": x.indptr, "indices_1": x.indices[:nnz], "values": x.data[:nnz]}
         fill = _fill(x, types, arrays)
-        return descriptor(fmt, shape, nnz, types, fill=fill, source=_SOURCE), arrays
+        return descriptor(fmt, shape, nnz, types, fill=fill, source=_SOURCE), arrays, True
     coords = tuple(x.coords)
-    if not coo_is_canonical(coords, shape):
-        if copy is False:
-            raise CopyRequiredError("the COO array is not canonical: canonicalising it needs a copy")
-        x = sparse.COO(x.coords, x.data, shape=shape, fill_value=x.fill_value)
-        coords = tuple(x.coords)
+    canonical = coo_is_canonical(coords, shape)
+    if not canonical and copy is False:
+        raise CopyRequiredError("the COO array is not canonical: canonicalising it needs a copy")
     ndim = len(shape)
     types = {f"indices_{k}": c.dtype.name for k, c in enumerate(coords)}
     types["values"] = values_type
@@ -85,10 +88,22 @@ def export(x: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, A
     fill = _fill(x, types, arrays)
     nnz = int(x.nnz)
     if ndim == 1:
-        return descriptor("CVEC", shape, nnz, types, fill=fill, source=_SOURCE), arrays
+        return descriptor("CVEC", shape, nnz, types, fill=fill, source=_SOURCE), arrays, canonical
     if ndim == 2:
-        return descriptor("COOR", shape, nnz, types, fill=fill, source=_SOURCE), arrays
-    return descriptor("custom", shape, nnz, types, fill=fill, custom=sparse_root(ndim), source=_SOURCE), arrays
+        return descriptor("COOR", shape, nnz, types, fill=fill, source=_SOURCE), arrays, canonical
+    return (
+        descriptor("custom", shape, nnz, types, fill=fill, custom=sparse_root(ndim), source=_SOURCE),
+        arrays,
+        canonical,
+    )
+
+
+def sum_duplicates(x: Any) -> Any:
+    """A canonical copy by PyData/Sparse itself: only for more entries than positions (see
+    asarray)."""
+    import sparse
+
+    return sparse.COO(x.coords, x.data, shape=x.shape, fill_value=x.fill_value)
 
 
 def to_sparse(sa: SparseArray) -> Any:

@@ -10,8 +10,9 @@ coo (1-D, 2-D, n)  CVEC / COOR / root ``sparse(n)`` custom format, zero-copy (on
 dok, lil, bsr, dia ``tocsr()`` first: a documented copy (refused with ``copy=False``)
 =================  ==============================================================================
 
-Non-canonical input (unsorted indices, duplicates) is canonicalised on a copy with scipy's own
-``sum_duplicates()``; ``copy=False`` raises ``CopyRequiredError`` instead. scipy index arrays are
+Non-canonical input (unsorted indices, duplicates) is exported as it is and canonicalised on a
+copy by the Rust engine (parallel sort; duplicates summed like scipy's ``sum_duplicates()``, or
+refused with ``duplicates="reject"``); ``copy=False`` raises ``CopyRequiredError`` instead. scipy index arrays are
 int32 or int64 (other index dtypes are cast on the way back), and scipy has no fill value, no
 ``structure``, no float16 in binsparse, and no DCSR/DCSC (converted to CSR on the way back).
 """
@@ -48,8 +49,9 @@ def handles(obj: object) -> bool:
     return bool(sp.issparse(obj))
 
 
-def export(m: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The descriptor and constituent arrays of a scipy sparse object."""
+def export(m: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """The descriptor and constituent arrays of a scipy sparse object, and whether they are
+    known to be canonical (``False``: the caller canonicalises them in Rust)."""
     fmt = m.format
     if fmt not in ("csr", "csc", "coo"):
         if copy is False:
@@ -59,6 +61,7 @@ def export(m: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, A
         m = m.tocsr()
         fmt = "csr"
     values_type = binsparse_type(m.dtype)
+    canonical = True
     if fmt in ("csr", "csc"):
         if not m.has_canonical_format:
             if copy is False:
@@ -66,43 +69,53 @@ def export(m: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, A
                     f"the scipy {fmt} matrix is not canonical (unsorted indices or duplicates): "
                     "canonicalising it needs a copy"
                 )
-            m = m.copy()
-            m.sum_duplicates()
+            canonical = False
         nnz = int(m.indptr[-1])
         indptr, indices, data = m.indptr, m.indices[:nnz], m.data[:nnz]
         if m.ndim == 1:
             return (
                 descriptor("CVEC", m.shape, nnz, {"indices_0": indices.dtype.name, "values": values_type}, source=_SOURCE),
                 {"indices_0": indices, "values": data},
+                canonical,
             )
         types = {"pointers_to_1": indptr.dtype.name, "indices_1": indices.dtype.name, "values": values_type}
         return (
             descriptor(fmt.upper(), m.shape, nnz, types, source=_SOURCE),
             {"pointers_to_1": indptr, "indices_1": indices, "values": data},
+            canonical,
         )
     coords = tuple(getattr(m, "coords", None) or (m.row, m.col))
-    if not (m.has_canonical_format or coo_is_canonical(coords, m.shape)):
+    if not m.has_canonical_format:
         if copy is False:
-            raise CopyRequiredError(
-                "the scipy coo array is not canonical (unsorted or duplicated coordinates): "
-                "canonicalising it needs a copy"
-            )
-        m = m.copy()
-        m.sum_duplicates()
-        coords = tuple(getattr(m, "coords", None) or (m.row, m.col))
+            if not coo_is_canonical(coords, m.shape):
+                raise CopyRequiredError(
+                    "the scipy coo array is not canonical (unsorted or duplicated coordinates): "
+                    "canonicalising it needs a copy"
+                )
+        else:
+            # The engine's own O(nnz) check decides: shared buffers when already canonical.
+            canonical = False
     ndim = len(m.shape)
     types = {f"indices_{k}": c.dtype.name for k, c in enumerate(coords)}
     types["values"] = values_type
     arrays: dict[str, Any] = {f"indices_{k}": c for k, c in enumerate(coords)}
     arrays["values"] = m.data
     if ndim == 1:
-        return descriptor("CVEC", m.shape, m.nnz, types, source=_SOURCE), arrays
+        return descriptor("CVEC", m.shape, m.nnz, types, source=_SOURCE), arrays, canonical
     if ndim == 2:
-        return descriptor("COOR", m.shape, m.nnz, types, source=_SOURCE), arrays
+        return descriptor("COOR", m.shape, m.nnz, types, source=_SOURCE), arrays, canonical
     return (
         descriptor("custom", m.shape, m.nnz, types, custom=sparse_root(ndim), source=_SOURCE),
         arrays,
+        canonical,
     )
+
+
+def sum_duplicates(m: Any) -> Any:
+    """A canonical copy by scipy itself: only for more entries than positions (see asarray)."""
+    m = m.copy()
+    m.sum_duplicates()
+    return m
 
 
 def _compressed_indices(ptr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,11 +2,14 @@
 
 use rayon::prelude::*;
 
-use super::par::{even_bounds, serial_cutoff, split_at_ends, threads, to_pointers, zeroed};
+use super::par::{
+    balanced_bounds, even_bounds, from_pointers, serial_cutoff, split_at_ends, threads,
+    to_pointers, zeroed,
+};
 use super::radix::{Source, radix_sort};
 use crate::error::{ConvertError, Result};
 use crate::index::{Index, check_fits, index_error};
-use crate::{Coo, CooRef, Csr, DuplicatePolicy, Summable, Values, ValuesRef};
+use crate::{Coo, CooRef, Csr, CsrRef, DuplicatePolicy, Summable, Values, ValuesRef};
 
 /// `pointers_to_1` of the CSR with the same entries as a COO sorted by row.
 ///
@@ -188,6 +191,71 @@ pub fn coo_to_csr<P: Index, I: Index, T: Summable>(
         &sorted.key_bounds,
         sorted.outcomes,
         policy,
+    )
+}
+
+/// Canonical CSR from a CSR whose rows may be unsorted and hold duplicate columns: the
+/// pointers are kept (rows are already grouped), each row is sorted and its duplicates
+/// handled by `policy`, exactly as in [`coo_to_csr`] (duplicates summed in input order, or
+/// [`ConvertError::Duplicate`] / [`ConvertError::IsoDuplicate`] at the first duplicate
+/// `(row, col)` in canonical order).
+///
+/// The pointers must be valid (from 0, non-decreasing, ending at nnz) and the columns in
+/// bounds, else the typed error of the first failing position. Rows are processed in
+/// parallel parts of about equal entries; no entry moves between rows, so no sort by row.
+pub fn csr_canonicalize<P: Index, I: Index, T: Summable>(
+    csr: &CsrRef<'_, P, I, T>,
+    policy: DuplicatePolicy,
+) -> Result<Csr<P, I, T>> {
+    let nnz = csr.indices.len();
+    super::validate_pointers(csr.pointers, csr.nrows, nnz, "pointers_to_1", false)?;
+    csr.values.check_len(nnz)?;
+    check_bounds(csr.indices, csr.ncols, "indices_1")?;
+    let ptr = from_pointers(csr.pointers);
+    let parts = if nnz < serial_cutoff() {
+        1
+    } else {
+        threads() * 4
+    };
+    let rb = balanced_bounds(&ptr, parts);
+    let ends: Vec<usize> = rb[1..].iter().map(|&r| ptr[r]).collect();
+    let iso = matches!(csr.values, ValuesRef::Iso(_));
+    let mut cols: Vec<I> = zeroed(nnz);
+    let mut vals: Vec<T> = match csr.values {
+        ValuesRef::Array(_) => zeroed(nnz),
+        ValuesRef::Iso(_) => Vec::new(),
+    };
+    let outcomes: Vec<PartOutcome> = {
+        let cp = split_at_ends(&mut cols, &ends);
+        let vp: Vec<Option<&mut [T]>> = if iso {
+            cp.iter().map(|_| None).collect()
+        } else {
+            split_at_ends(&mut vals, &ends)
+                .into_iter()
+                .map(Some)
+                .collect()
+        };
+        cp.into_par_iter()
+            .zip(vp)
+            .enumerate()
+            .map(|(t, (pc, mut pv))| {
+                let (lo, hi) = (rb[t], rb[t + 1]);
+                let base = ptr[lo];
+                pc.copy_from_slice(&csr.indices[base..ptr[hi]]);
+                if let (Some(pv), ValuesRef::Array(src)) = (pv.as_deref_mut(), csr.values) {
+                    pv.copy_from_slice(&src[base..ptr[hi]]);
+                }
+                let lptr: Vec<usize> = ptr[lo..=hi].iter().map(|&p| p - base).collect();
+                canon_part(lo, &lptr, pc, pv, policy, iso)
+            })
+            .collect()
+    };
+    let values = match csr.values {
+        ValuesRef::Array(_) => Values::Array(vals),
+        ValuesRef::Iso(v) => Values::Iso(v),
+    };
+    finish(
+        csr.nrows, csr.ncols, ptr, cols, values, &rb, outcomes, policy,
     )
 }
 
