@@ -3,6 +3,8 @@ lenient producer variants of §11. Oracles: dense NumPy matrices written out by 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -216,6 +218,7 @@ def test_mixed_pointer_and_index_dtypes(ptr_dt: str, idx_dt: str) -> None:
     with pytest.warns(sb.BinsparseWarning, match="own dtype"):
         b = sb.from_binsparse(p)
     np.testing.assert_array_equal(b.todense(), RECT)
+    assert (types["pointers_to_1"], types["indices_1"]) == (idx_dt, ptr_dt)  # not rewritten in place
 
 
 # 11: stacked COO with a dummy uint8 pointer array (CuPy PR), nnz = 300.
@@ -230,9 +233,12 @@ def test_stacked_coo_variant() -> None:
     with pytest.raises(sb.StructureError, match="uint8"):
         sb.from_binsparse(overflowed)
     good = Producer(desc, {"pointers_to_1": np.array([0, nnz], np.uint64), "indices_1": stacked, "values": vals})
+    before = copy.deepcopy(desc)
     with pytest.warns(sb.BinsparseWarning, match="stacked"):
         a = sb.from_binsparse(good)
     assert a.format == "COOR" and a.nnz == nnz
+    # The rewrite works on a copy: the producer's descriptor is left as it was.
+    assert desc == before
     # Each row is a zero-copy view of the stacked array.
     assert a.__binsparse__()["indices_1"].data_ptr == stacked.ctypes.data + nnz * 8
     np.testing.assert_array_equal(a.todense(), vals.reshape(15, 20))
