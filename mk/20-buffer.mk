@@ -17,7 +17,7 @@ buffer-cuda-emu:
 	fi
 	@if [ -e $(EMU_LIBCUDA) ]; then \
 		LD_LIBRARY_PATH=$(CURDIR)/target/emu SPARSEBRIDGE_REQUIRE_CUDA=1 \
-			$(CARGO) test -p sparsebridge-buffer --test cuda_path -- cuda_ --nocapture; \
+			$(CARGO) test --workspace --test cuda_path -- cuda_ --nocapture; \
 	else \
 		echo "buffer-cuda-emu: SKIPPED ($(EMU_LIBCUDA) not built; run 'make emu')"; \
 	fi

@@ -24,9 +24,9 @@ test-emu: emu cuda-tools
 	export LD_LIBRARY_PATH="$$emu:$$nv$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" SPARSEBRIDGE_REQUIRE_CUDA=1 \
 		SBEMU_QUIET=1 SPARSEBRIDGE_CUDA_BLOCK=$(CUDA_RUST_BLOCK); \
 	start=$$(date +%s); \
-	$(CARGO) test -p sparsebridge-buffer $(addprefix --test ,$(CUDA_RUST_TESTS)) 2>&1 | tee -a $$log; \
-	$(CARGO) test -p sparsebridge-convert $(addprefix --test ,$(CUDA_CONVERT_TESTS)) 2>&1 | tee -a $$log; \
-	$(CARGO) test -p sparsebridge-cli --test bench_cmd bench_cuda_section_shape -- --nocapture 2>&1 | tee -a $$log; \
+	$(CARGO) test --workspace $(addprefix --test ,$(CUDA_RUST_TESTS)) 2>&1 | tee -a $$log; \
+	$(CARGO) test --workspace $(addprefix --test ,$(CUDA_CONVERT_TESTS)) 2>&1 | tee -a $$log; \
+	$(CARGO) test --workspace --test bench_cmd bench_cuda_section_shape -- --nocapture 2>&1 | tee -a $$log; \
 	n=$$(grep -o 'CUDA-PATH-RAN [A-Za-z0-9_]*' $$log | sort -u | wc -l); \
 	skipped=$$(grep -c '^SKIPPED ' $$log || true); \
 	echo "test-emu: $$n CUDA-path tests executed against the emulated driver ($$emu), $$skipped skipped, $$(( $$(date +%s) - start )) s"; \
