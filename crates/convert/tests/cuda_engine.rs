@@ -627,7 +627,8 @@ fn build_raw(
         val,
     )
     .index_type(idx)
-    .pointer_type(ptr);
+    .pointer_type(ptr)
+    .extension_types(val.scalar.is_extension());
     if let Some(t) = outer_t {
         b = b.array_type("indices_0", DataType::new(t));
     }
@@ -832,6 +833,42 @@ fn cuda_canonicalize_matches_cpu_engine() {
                     check(a, &Target::format(F::Csr), &options, &what).is_none(),
                     "{what}"
                 );
+                conversions += 1;
+            }
+        }
+    }
+    // float16 has no segsum kernel: summing its duplicates is Unsupported on the device;
+    // rejecting them, or sorting without duplicates, is the CPU engine's result.
+    let f16 = DataType::new(ScalarType::Float16);
+    for (entries, dup) in [
+        (vec![(1, 2), (0, 1), (1, 2)], true),
+        (vec![(1, 2), (0, 1)], false),
+    ] {
+        let host = build_raw(
+            F::Coor,
+            (3, 4),
+            &entries,
+            ScalarType::Int32,
+            ScalarType::Int64,
+            None,
+            f16,
+            &mut rng,
+        );
+        for policy in policies {
+            let options = ConvertOptions {
+                canonicalize: Some(policy),
+                ..ConvertOptions::default()
+            };
+            let what = format!("float16 duplicates={dup} {policy:?}");
+            if dup && policy == DuplicatePolicy::Sum {
+                let got = convert(&to_device(&host), &Target::format(F::Csr), &options);
+                assert!(
+                    matches!(&got, Err(EngineError::Unsupported(m)) if m.contains("float16")),
+                    "{what}: {got:?}"
+                );
+                assert!(convert(&host, &Target::format(F::Csr), &options).is_ok());
+            } else {
+                check(&host, &Target::format(F::Csr), &options, &what);
                 conversions += 1;
             }
         }
