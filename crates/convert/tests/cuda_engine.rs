@@ -704,17 +704,27 @@ fn cuda_canonicalize_matches_cpu_engine() {
     ];
     let policies = [DuplicatePolicy::Sum, DuplicatePolicy::Reject];
     let (mut conversions, mut summed, mut rejected, mut iso_dup) = (0usize, 0usize, 0usize, 0usize);
-    for case in 0..40usize {
-        let shape = shapes[case % shapes.len()];
-        let (idx, ptr, outer_t) = dtypes[(case / 2) % dtypes.len()];
+    // Cases 40.. are larger (several tiles of the sort, scan and head kernels, 2-pass radix).
+    for case in 0..44usize {
+        let big = case >= 40;
+        let shape = if big {
+            (40, 300)
+        } else {
+            shapes[case % shapes.len()]
+        };
+        let (idx, ptr, outer_t) = if big {
+            dtypes[(case % 2) * 2]
+        } else {
+            dtypes[(case / 2) % dtypes.len()]
+        };
         let val = vals[case % vals.len()];
         let src = FORMATS[(case / 3) % 4];
         let cells = (shape.0 * shape.1) as u64;
         let mut entries: Vec<(i64, i64)> = Vec::new();
         if cells > 0 {
             // The descriptor allows at most one stored value per position of the shape.
-            let n = (rng.below(48) + 1).min(cells) as usize;
-            let pool: Vec<(i64, i64)> = (0..rng.below(12) + 1)
+            let n = (rng.below(if big { 700 } else { 48 }) + 1).min(cells) as usize;
+            let pool: Vec<(i64, i64)> = (0..rng.below(if big { 200 } else { 12 }) + 1)
                 .map(|_| {
                     let k = rng.below(cells) as usize;
                     ((k / shape.1) as i64, (k % shape.1) as i64)
