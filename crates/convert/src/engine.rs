@@ -583,7 +583,7 @@ pub fn convert(
 }
 
 /// Whether `target` is the array's own format with its own index dtypes.
-fn is_identity(array: &SparseArray, target: &Target) -> Result<bool, EngineError> {
+pub(crate) fn is_identity(array: &SparseArray, target: &Target) -> Result<bool, EngineError> {
     let d = array.descriptor();
     if *d.format() != target.format {
         return Ok(false);

@@ -17,6 +17,7 @@ use sparsebridge_buffer::{Buffer, BufferMut, DType, Device};
 use sparsebridge_convert::cuda::table::{Family, Suffixes, TABLE};
 use sparsebridge_convert::cuda::{check_family, verify_table};
 use sparsebridge_convert::engine::{ConvertOptions, Converted, EngineError, Target, convert};
+use sparsebridge_convert::{ConvertError, DuplicatePolicy};
 use sparsebridge_descriptor::{DataType, Descriptor, PredefinedFormat as F, ScalarType};
 
 fn say(line: &str) {
@@ -550,10 +551,343 @@ fn cuda_validation_matches_cpu() {
         ("valid csr", csr(vec![0, 1, 1, 2, 3], vec![0, 4, 2])),
     ];
     for (what, a) in &cases {
+        if what.starts_with("valid mixed") {
+            // The same format: the CPU engine's identity keeps each index array's dtype.
+            check(
+                a,
+                &Target::format(F::Coor),
+                &ConvertOptions::default(),
+                what,
+            )
+            .unwrap();
+        }
         for t in [F::Csr, F::Csc] {
             let out = check(a, &Target::format(t), &ConvertOptions::default(), what);
             assert_eq!(out.is_some(), what.starts_with("valid"), "{what}");
         }
     }
     ran("cuda_validation_matches_cpu");
+}
+
+/// A host buffer of `n` pseudo-random elements of `scalar` for the canonicalization test:
+/// floats (and complex parts) are small multiples of 1/8, so that sums are exact and never NaN;
+/// integers are random bytes (sums wrap); bint8 is 0 or 1.
+fn sum_values(scalar: ScalarType, n: usize, rng: &mut Rng) -> Buffer {
+    let mut f = || (rng.below(2001) as f64 - 1000.0) / 8.0;
+    match scalar {
+        ScalarType::Float64 => Buffer::from_vec((0..n).map(|_| f()).collect::<Vec<f64>>()),
+        ScalarType::Float32 => Buffer::from_vec((0..n).map(|_| f() as f32).collect::<Vec<f32>>()),
+        ScalarType::ComplexFloat64 => {
+            let parts: Vec<f64> = (0..2 * n).map(|_| f()).collect();
+            let mut m = BufferMut::zeroed(DType::Complex128, n).unwrap();
+            for (chunk, x) in m.as_bytes_mut().chunks_mut(8).zip(&parts) {
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            m.freeze()
+        }
+        other => {
+            let dt = sparsebridge_array::dtype_of(other).unwrap();
+            values(dt, n, rng)
+        }
+    }
+}
+
+/// A (usually) non-canonical host array of `format` with the logical `(row, col)` entries in
+/// the given order: COO keeps that order; CSR/CSC group the entries by their major index (a
+/// stable sort by major only), so minors inside a row stay unsorted and duplicated. Indices
+/// may be out of bounds (given as i64). `outer_t`, when given, is the COO `indices_0` dtype.
+#[allow(clippy::too_many_arguments)]
+fn build_raw(
+    format: F,
+    shape: (usize, usize),
+    entries: &[(i64, i64)],
+    idx: ScalarType,
+    ptr: ScalarType,
+    outer_t: Option<ScalarType>,
+    val: DataType,
+    rng: &mut Rng,
+) -> SparseArray {
+    let col_major = matches!(format, F::Csc | F::Cooc);
+    let mut c: Vec<(i64, i64)> = entries
+        .iter()
+        .map(|&(i, j)| if col_major { (j, i) } else { (i, j) })
+        .collect();
+    let compressed = matches!(format, F::Csr | F::Csc);
+    if compressed {
+        c.sort_by_key(|&(a, _)| a);
+    }
+    let major = if col_major { shape.1 } else { shape.0 };
+    let nnz = c.len();
+    let idt = sparsebridge_array::dtype_of(idx).unwrap();
+    let pdt = sparsebridge_array::dtype_of(ptr).unwrap();
+    let mut b = Descriptor::builder(
+        format,
+        vec![shape.0 as u64, shape.1 as u64],
+        nnz as u64,
+        val,
+    )
+    .index_type(idx)
+    .pointer_type(ptr)
+    .extension_types(val.scalar.is_extension());
+    if let Some(t) = outer_t {
+        b = b.array_type("indices_0", DataType::new(t));
+    }
+    let d = b.build().unwrap();
+    let inner: Vec<i64> = c.iter().map(|&(_, b)| b).collect();
+    let vals = sum_values(val.scalar, if val.iso { 1 } else { nnz }, rng);
+    let outer = if compressed {
+        let mut p = vec![0i64; major + 1];
+        for &(a, _) in &c {
+            p[a as usize + 1] += 1;
+        }
+        for k in 0..major {
+            p[k + 1] += p[k];
+        }
+        ("pointers_to_1", ints(pdt, &p))
+    } else {
+        let o: Vec<i64> = c.iter().map(|&(a, _)| a).collect();
+        let odt = outer_t.map_or(idt, |t| sparsebridge_array::dtype_of(t).unwrap());
+        ("indices_0", ints(odt, &o))
+    };
+    SparseArray::try_new(
+        d,
+        [outer, ("indices_1", ints(idt, &inner)), ("values", vals)],
+    )
+    .unwrap()
+}
+
+/// On-device canonicalization (`ConvertOptions::canonicalize`) against the CPU engine (itself
+/// tested against a BTreeMap oracle in tests/engine.rs): random unsorted sources with and
+/// without duplicates, COOR/COOC/CSR/CSC, several index, pointer and value dtypes (integer,
+/// float, complex, bint8, iso), to each of the four formats under `Sum` and `Reject`: the
+/// same arrays byte for byte, or the same error. Plus sources that are not an ordering problem
+/// (an index out of bounds, a negative index, bad pointers): the CPU engine's error.
+#[test]
+fn cuda_canonicalize_matches_cpu_engine() {
+    if !cuda_or_skip("cuda_canonicalize_matches_cpu_engine") {
+        return;
+    }
+    let mut rng = Rng(0xC0FF_EE15_CA70_0001);
+    let shapes: [(usize, usize); 7] = [
+        (1, 1),
+        (3, 300),
+        (17, 5),
+        (40, 40),
+        (2, 9),
+        (300, 3),
+        (6, 0),
+    ];
+    // (indices_1, pointers, COO indices_0 when it differs)
+    let dtypes = [
+        (ScalarType::Int32, ScalarType::Int64, None),
+        (ScalarType::UInt16, ScalarType::UInt8, None),
+        (
+            ScalarType::Int64,
+            ScalarType::Int32,
+            Some(ScalarType::UInt16),
+        ),
+        (
+            ScalarType::UInt64,
+            ScalarType::UInt16,
+            Some(ScalarType::Int32),
+        ),
+    ];
+    let vals = [
+        DataType::new(ScalarType::Float64),
+        DataType::new(ScalarType::Int16),
+        DataType::new(ScalarType::Float32),
+        DataType::new(ScalarType::Bint8),
+        DataType::iso(ScalarType::Float64),
+        DataType::new(ScalarType::UInt8),
+        DataType::new(ScalarType::ComplexFloat64),
+        DataType::new(ScalarType::Int64),
+    ];
+    let policies = [DuplicatePolicy::Sum, DuplicatePolicy::Reject];
+    let (mut conversions, mut summed, mut rejected, mut iso_dup) = (0usize, 0usize, 0usize, 0usize);
+    // Cases 40.. are larger (several tiles of the sort, scan and head kernels, 2-pass radix).
+    for case in 0..44usize {
+        let big = case >= 40;
+        let shape = if big {
+            (40, 300)
+        } else {
+            shapes[case % shapes.len()]
+        };
+        let (idx, ptr, outer_t) = if big {
+            dtypes[(case % 2) * 2]
+        } else {
+            dtypes[(case / 2) % dtypes.len()]
+        };
+        let val = vals[case % vals.len()];
+        let src = FORMATS[(case / 3) % 4];
+        let cells = (shape.0 * shape.1) as u64;
+        let mut entries: Vec<(i64, i64)> = Vec::new();
+        if cells > 0 {
+            // The descriptor allows at most one stored value per position of the shape.
+            let n = (rng.below(if big { 700 } else { 48 }) + 1).min(cells) as usize;
+            let pool: Vec<(i64, i64)> = (0..rng.below(if big { 200 } else { 12 }) + 1)
+                .map(|_| {
+                    let k = rng.below(cells) as usize;
+                    ((k / shape.1) as i64, (k % shape.1) as i64)
+                })
+                .collect();
+            let unique = case % 4 == 1;
+            for _ in 0..n {
+                let e = if unique || rng.below(3) == 0 {
+                    let k = rng.below(cells) as usize;
+                    ((k / shape.1) as i64, (k % shape.1) as i64)
+                } else {
+                    pool[rng.below(pool.len() as u64) as usize]
+                };
+                if !(unique && entries.contains(&e)) {
+                    entries.push(e);
+                }
+            }
+        }
+        // u8 pointers hold at most 255 entries; u8/i8-free index dtypes hold every extent here.
+        let host = build_raw(
+            src,
+            shape,
+            &entries,
+            idx,
+            ptr,
+            outer_t.filter(|_| matches!(src, F::Coor | F::Cooc)),
+            val,
+            &mut rng,
+        );
+        for policy in policies {
+            let options = ConvertOptions {
+                canonicalize: Some(policy),
+                ..ConvertOptions::default()
+            };
+            for dst in FORMATS {
+                let what = format!(
+                    "case {case}: {src} {shape:?} nnz={} {idx}/{ptr}/{outer_t:?} {val} \
+                     {policy:?} -> {dst}",
+                    entries.len()
+                );
+                let out = check(&host, &Target::format(dst), &options, &what);
+                conversions += 1;
+                match out {
+                    Some(c) => {
+                        assert!(c.copied || host.validate_full().is_ok(), "{what}");
+                        if c.array.nnz() < host.nnz() {
+                            summed += 1;
+                        }
+                    }
+                    None => {
+                        let e = convert(&host, &Target::format(dst), &options).unwrap_err();
+                        match e {
+                            EngineError::Convert(ConvertError::Duplicate { .. }) => rejected += 1,
+                            EngineError::Convert(ConvertError::IsoDuplicate { .. }) => iso_dup += 1,
+                            other => panic!("{what}: unexpected error {other}"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Not ordering problems: the CPU engine's error, word for word.
+    let bad_cases = [
+        (F::Coor, vec![(2, 1), (0, 5), (0, 1), (0, 1)]),
+        (F::Cooc, vec![(2, 1), (-1, 3), (0, 1), (0, 1)]),
+        (F::Csr, vec![(3, 1), (0, 7), (0, 1), (0, 1)]),
+        (F::Csc, vec![(3, 1), (-2, 0), (0, 1), (0, 1)]),
+    ];
+    for (src, entries) in &bad_cases {
+        let shape = (4, 5);
+        let valid: Vec<(i64, i64)> = entries
+            .iter()
+            .map(|&(i, j)| (i.clamp(0, 3), j.clamp(0, 4)))
+            .collect();
+        // Bounds errors in indices; for the compressed formats also a bad pointer array.
+        let mut arrays = vec![build_raw(
+            *src,
+            shape,
+            entries,
+            ScalarType::Int32,
+            ScalarType::Int64,
+            None,
+            DataType::new(ScalarType::Float64),
+            &mut rng,
+        )];
+        if matches!(src, F::Csr | F::Csc) {
+            let good = build_raw(
+                *src,
+                shape,
+                &valid,
+                ScalarType::Int32,
+                ScalarType::Int64,
+                None,
+                DataType::new(ScalarType::Float64),
+                &mut rng,
+            );
+            let mut named: Vec<(String, Buffer)> = good.arrays().to_vec();
+            let major = if *src == F::Csr { 4 } else { 5 };
+            let mut p = vec![0i64; major + 1];
+            p[1] = 3;
+            p[2] = 1; // decreasing
+            for slot in p.iter_mut().skip(3) {
+                *slot = 4;
+            }
+            named[0].1 = ints(DType::I64, &p);
+            arrays.push(SparseArray::try_new(good.descriptor().clone(), named).unwrap());
+        }
+        for a in &arrays {
+            for policy in policies {
+                let options = ConvertOptions {
+                    canonicalize: Some(policy),
+                    ..ConvertOptions::default()
+                };
+                let what = format!("invalid {src} {policy:?}");
+                assert!(
+                    check(a, &Target::format(F::Csr), &options, &what).is_none(),
+                    "{what}"
+                );
+                conversions += 1;
+            }
+        }
+    }
+    // float16 has no segsum kernel: summing its duplicates is Unsupported on the device;
+    // rejecting them, or sorting without duplicates, is the CPU engine's result.
+    let f16 = DataType::new(ScalarType::Float16);
+    for (entries, dup) in [
+        (vec![(1, 2), (0, 1), (1, 2)], true),
+        (vec![(1, 2), (0, 1)], false),
+    ] {
+        let host = build_raw(
+            F::Coor,
+            (3, 4),
+            &entries,
+            ScalarType::Int32,
+            ScalarType::Int64,
+            None,
+            f16,
+            &mut rng,
+        );
+        for policy in policies {
+            let options = ConvertOptions {
+                canonicalize: Some(policy),
+                ..ConvertOptions::default()
+            };
+            let what = format!("float16 duplicates={dup} {policy:?}");
+            if dup && policy == DuplicatePolicy::Sum {
+                let got = convert(&to_device(&host), &Target::format(F::Csr), &options);
+                assert!(
+                    matches!(&got, Err(EngineError::Unsupported(m)) if m.contains("float16")),
+                    "{what}: {got:?}"
+                );
+                assert!(convert(&host, &Target::format(F::Csr), &options).is_ok());
+            } else {
+                check(&host, &Target::format(F::Csr), &options, &what);
+                conversions += 1;
+            }
+        }
+    }
+    say(&format!(
+        "cuda_canonicalize_matches_cpu_engine: {conversions} canonicalizing conversions on device \
+         equal the CPU engine's ({summed} summed duplicates, {rejected} rejected, {iso_dup} iso \
+         duplicates)"
+    ));
+    assert!(summed > 0 && rejected > 0 && iso_dup > 0);
+    ran("cuda_canonicalize_matches_cpu_engine");
 }

@@ -2,9 +2,11 @@
 //! kernels of `kernels/*.cu` compiled at run time by NVRTC (cached per device) and launched only
 //! through the typed wrappers generated from the launch table ([`table::TABLE`]), which is
 //! compared with each module's PTX when the module is loaded. Nothing goes through the host
-//! except O(1) reads (an error position, a value named in an error) and the explanation of a
-//! failed device validation (the invalid array is copied to the host so that the error is the
-//! CPU validator's, word for word).
+//! except O(1) reads (an error position, a value named in an error, a segment count), the
+//! O(log nnz) reads of the binary search for a rejected duplicate, and the explanation of a
+//! failed device validation or of a source that cannot be canonicalized (bad pointers, an
+//! index out of bounds: the array is copied to the host so that the error is the CPU
+//! validator's or the CPU engine's, word for word).
 //!
 //! | conversion | kernels (kernels/README.md) |
 //! |---|---|
@@ -13,6 +15,7 @@
 //! | CSR → COOR, CSC → COOC | `csr_expand_<I>`; `indices_1` and `values` shared |
 //! | CSR ↔ CSC, COOR ↔ COOC, and the mixed pairs | expand, LSD radix sort (`radix_hist`, scan, `radix_scatter`) carrying a permutation, `gather_<w>` of indices and values, `coo_ptr_<I>` |
 //! | index and pointer width | `cast_<S>_<D>` with the first position that does not fit |
+//! | canonicalization (`ConvertOptions::canonicalize`, COOR/COOC/CSR/CSC) | pointers: `cast_<P>_u64`, `validate_ptr`, `csr_expand_u64`; radix sort by minor then by major (`radix_hist`, scan, `radix_scatter`), bounds of the sorted keys by `validate_coo_<I>`, `gather_<w>`; `mark_heads_<I>`, scan; `Sum`: `heads_to_starts`, `gather_<w>`, `segsum_<V>` (no float16/bfloat16 kernel), `coo_ptr_<I>` + `cast_u64_<P>` for CSR/CSC; `Reject`: binary search on the scan |
 
 pub mod table;
 
@@ -25,13 +28,14 @@ use sparsebridge_buffer::cuda::{
     self, CudaDevice, DeviceBufferMut, KernelArg, KernelError, KernelSignature, ModuleSource,
 };
 use sparsebridge_buffer::{Buffer, DType, Device};
-use sparsebridge_descriptor::PredefinedFormat;
+use sparsebridge_descriptor::{PredefinedFormat, ScalarType};
 
 use crate::engine::{
-    ConvertOptions, Converted, EngineError, Target, finish_parts, format_name, target_dtypes,
+    ConvertOptions, Converted, EngineError, Target, finish_parts, format_name, is_identity,
+    target_dtypes,
 };
 use crate::index::check_fits;
-use crate::{ConvertError, Index};
+use crate::{ConvertError, DuplicatePolicy, Index};
 use table::{Family, Launch, TABLE};
 
 const COMMON: &str = include_str!("../../../../kernels/common.cuh");
@@ -45,6 +49,7 @@ fn source(file: &str) -> Option<&'static str> {
         "gather" => include_str!("../../../../kernels/gather.cu"),
         "cast" => include_str!("../../../../kernels/cast.cu"),
         "validate" => include_str!("../../../../kernels/validate.cu"),
+        "canon" => include_str!("../../../../kernels/canon.cu"),
         _ => return None,
     })
 }
@@ -579,23 +584,292 @@ fn layout(f: PredefinedFormat) -> Option<(bool, bool)> {
     })
 }
 
-/// The invalid array's exact error: copy it to the host and run the CPU validator.
-fn explain_invalid(array: &SparseArray) -> EngineError {
-    let host: Result<Vec<(String, Buffer)>, _> = array
+/// The array with every buffer copied to the host (for explaining an error only).
+fn host_copy(array: &SparseArray) -> Result<SparseArray, EngineError> {
+    let arrays = array
         .arrays()
         .iter()
         .map(|(n, b)| b.copy_to(Device::Cpu).map(|h| (n.clone(), h)))
-        .collect();
-    let checked = host
-        .map_err(EngineError::from)
-        .and_then(|arrays| Ok(SparseArray::try_new(array.descriptor().clone(), arrays)?))
-        .and_then(|h| Ok(h.validate_full()?));
-    match checked {
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SparseArray::try_new(array.descriptor().clone(), arrays)?)
+}
+
+/// The invalid array's exact error: copy it to the host and run the CPU validator.
+fn explain_invalid(array: &SparseArray) -> EngineError {
+    match host_copy(array).and_then(|h| Ok(h.validate_full()?)) {
         Err(e) => e,
         Ok(()) => EngineError::Unsupported(
             "the device validation failed but the host validation passed (a kernel bug)".into(),
         ),
     }
+}
+
+/// The CPU engine's error for a source that the device canonicalization refused for a reason
+/// other than order or duplicates (bad pointers, an index out of bounds): the array is copied
+/// to the host and converted there, so that the error is the CPU engine's, word for word.
+fn explain_not_canonicalizable(
+    array: &SparseArray,
+    target: &Target,
+    options: &ConvertOptions,
+) -> EngineError {
+    match host_copy(array).and_then(|h| crate::engine::convert(&h, target, options)) {
+        Err(e) => e,
+        Ok(_) => EngineError::Unsupported(
+            "the device canonicalization found invalid pointers or indices but the CPU engine \
+             accepted the array (a kernel bug)"
+                .into(),
+        ),
+    }
+}
+
+/// The `segsum_<V>` suffix of a value dtype (kernels/canon.cu).
+fn value_suffix(scalar: ScalarType) -> Result<&'static str, EngineError> {
+    Ok(match scalar {
+        ScalarType::Float32 => "f32",
+        ScalarType::Float64 => "f64",
+        ScalarType::ComplexFloat32 => "c64",
+        ScalarType::ComplexFloat64 => "c128",
+        ScalarType::Int8 => "i8",
+        ScalarType::Int16 => "i16",
+        ScalarType::Int32 => "i32",
+        ScalarType::Int64 => "i64",
+        ScalarType::UInt8 => "u8",
+        ScalarType::UInt16 => "u16",
+        ScalarType::UInt32 => "u32",
+        ScalarType::UInt64 => "u64",
+        ScalarType::Bint8 => "bint8",
+        other => {
+            return Err(EngineError::Unsupported(format!(
+                "summing duplicate {other} values on cuda (no segsum kernel for {other}: copy \
+                 the array to \"cpu\" first)"
+            )));
+        }
+    })
+}
+
+impl Gpu {
+    /// Whether every one of the sorted `keys` lies in `[0, extent)` (a radix sort permutes its
+    /// keys whatever their range, so an out-of-range key is still there to be found; in range,
+    /// the keys are non-decreasing and only the bounds can fail).
+    fn sorted_in_bounds(&self, keys: &Buffer, extent: usize) -> Result<bool, EngineError> {
+        let n = to_u64(keys.len());
+        if n == 0 {
+            return Ok(true);
+        }
+        let bad = self.bad_cell()?;
+        self.validate_coo(
+            suffix(keys.dtype())?,
+            self.grid(n),
+            self.block,
+            0,
+            keys.cuda_ptr()?,
+            n,
+            0,
+            to_u64(extent),
+            0,
+            bad.ptr(),
+        )?;
+        Ok(self.read_bad(&bad)?.is_none())
+    }
+
+    /// Element `k` of an in-bounds (non-negative) index buffer, as usize.
+    fn read_usize(&self, b: &Buffer, k: usize) -> Result<usize, EngineError> {
+        let v = read_i128(b, k)?;
+        usize::try_from(v)
+            .map_err(|_| EngineError::Unsupported(format!("index {v} above usize (a kernel bug)")))
+    }
+}
+
+/// A canonical copy, on the device, of a COOR/COOC/CSR/CSC array that failed the device
+/// validation: the CPU engine's `canonicalize` (crate::engine) with the same result, array for
+/// array, or the same duplicate error. `Ok(None)`: the array has bad pointers or an index out
+/// of bounds (not an ordering problem); the caller returns the CPU engine's error.
+///
+/// Entries are sorted by (major, minor) in stored order with two stable radix sorts (by minor,
+/// then by major, composing the permutations); `mark_heads` and a scan of the n + 1 heads give
+/// the segment count m (one O(1) read). m == n: no duplicates. Otherwise `Reject` (and iso
+/// arrays under `Sum`) fail at the first duplicate in canonical order, found by a binary
+/// search of O(1) reads on the scan (scan[k] == k up to it); `Sum` gathers the coordinates at
+/// the segment starts (`heads_to_starts`) and sums each segment in input order (`segsum_<V>`).
+/// Only O(log n) scalars cross to the host.
+fn canonicalize(
+    gpu: &Gpu,
+    array: &SparseArray,
+    compressed: bool,
+    col_major: bool,
+    extents: (usize, usize),
+    policy: DuplicatePolicy,
+) -> Result<Option<SparseArray>, EngineError> {
+    let d = array.descriptor();
+    let get = |name: &str| -> Result<Buffer, EngineError> {
+        array
+            .array(name)
+            .cloned()
+            .ok_or_else(|| EngineError::Unsupported(format!("missing array {name}")))
+    };
+    let (major, minor) = extents;
+    let inner = get("indices_1")?;
+    let values = get("values")?;
+    let iso = d.value_type().iso;
+    let n = inner.len();
+    let n64 = to_u64(n);
+    // Every entry's major index (u64 when expanded from the pointers), and the pointers' dtype.
+    let (majors, ptr_dtype) = if compressed {
+        let ptr = get("pointers_to_1")?;
+        let mut scratch = false;
+        // A negative pointer fails the cast: invalid.
+        let ptr64 = match gpu.cast_buffer(&ptr, DType::U64, "pointers_to_1", &mut scratch) {
+            Ok(p) => p,
+            Err(EngineError::Convert(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let bad = gpu.bad_cell()?;
+        gpu.validate_ptr(
+            "",
+            gpu.grid(to_u64(major) + 1),
+            gpu.block,
+            ptr64.cuda_ptr()?,
+            to_u64(major),
+            n64,
+            bad.ptr(),
+        )?;
+        if gpu.read_bad(&bad)?.is_some() {
+            return Ok(None);
+        }
+        (gpu.expand(&ptr64, major, n, DType::U64)?, Some(ptr.dtype()))
+    } else {
+        (get("indices_0")?, None)
+    };
+    // Stable LSD over (major, minor): by minor, then by major.
+    let (by_minor, p1) = gpu.radix_sort(&inner, minor)?;
+    if !gpu.sorted_in_bounds(&by_minor, minor)? {
+        return Ok(None);
+    }
+    let majors1 = gpu.gather_by(&majors, &p1)?;
+    let (sorted_major, p2) = gpu.radix_sort(&majors1, major)?;
+    if !compressed && !gpu.sorted_in_bounds(&sorted_major, major)? {
+        return Ok(None);
+    }
+    let sorted_minor = gpu.gather_by(&by_minor, &p2)?;
+    let sorted_values = if iso {
+        values.clone()
+    } else {
+        let perm = gpu.gather_by(&p1, &p2)?;
+        gpu.gather_by(&values, &perm)?
+    };
+    // Segment heads over one index dtype (in bounds, so u64 holds both).
+    let (hr, hc) = if sorted_major.dtype() == sorted_minor.dtype() {
+        (sorted_major.clone(), sorted_minor.clone())
+    } else {
+        let mut scratch = false;
+        (
+            gpu.cast_buffer(&sorted_major, DType::U64, "indices_0", &mut scratch)?,
+            gpu.cast_buffer(&sorted_minor, DType::U64, "indices_1", &mut scratch)?,
+        )
+    };
+    let heads = |out: &DeviceBufferMut| -> Result<(), EngineError> {
+        gpu.mark_heads(
+            suffix(hr.dtype())?,
+            gpu.grid(n64 + 1),
+            gpu.block,
+            hr.cuda_ptr()?,
+            hc.cuda_ptr()?,
+            out.ptr(),
+            n64,
+        )
+    };
+    let head = gpu.alloc(DType::U64, n + 1)?;
+    heads(&head)?;
+    let scan = gpu.alloc(DType::U64, n + 1)?;
+    heads(&scan)?;
+    gpu.scan(scan.ptr(), n64 + 1)?;
+    let scan = scan.freeze();
+    let m = gpu.read_usize(&scan, n)?;
+    let (out_major, out_minor, out_values) = if m == n {
+        (sorted_major, sorted_minor, sorted_values)
+    } else if policy == DuplicatePolicy::Reject || iso {
+        // The first k >= 1 with scan[k] < k; the duplicate is entry k - 1.
+        let (mut lo, mut hi) = (1usize, n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if gpu.read_usize(&scan, mid)? < mid {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        let at = lo - 1;
+        let mut coords = vec![
+            gpu.read_usize(&sorted_major, at)?,
+            gpu.read_usize(&sorted_minor, at)?,
+        ];
+        if col_major {
+            coords.reverse();
+        }
+        return Err(if policy == DuplicatePolicy::Reject {
+            ConvertError::Duplicate { coords }
+        } else {
+            ConvertError::IsoDuplicate { coords }
+        }
+        .into());
+    } else {
+        let sfx = value_suffix(d.value_type().scalar)?;
+        let m64 = to_u64(m);
+        let starts = gpu.alloc(DType::U64, m + 1)?;
+        gpu.heads_to_starts(
+            "",
+            gpu.grid(n64 + 1),
+            gpu.block,
+            head.ptr(),
+            scan.cuda_ptr()?,
+            starts.ptr(),
+            n64,
+        )?;
+        let starts = starts.freeze();
+        let firsts = starts.slice(0, m)?;
+        let summed = gpu.alloc(values.dtype(), m)?;
+        gpu.segsum(
+            sfx,
+            gpu.grid(m64),
+            gpu.block,
+            sorted_values.cuda_ptr()?,
+            starts.cuda_ptr()?,
+            summed.ptr(),
+            m64,
+        )?;
+        (
+            gpu.gather_by(&sorted_major, &firsts)?,
+            gpu.gather_by(&sorted_minor, &firsts)?,
+            summed.freeze(),
+        )
+    };
+    let outer = match ptr_dtype {
+        // Fewer entries than the source's pointers held: they fit.
+        Some(pt) => {
+            let ptr = gpu.compress(&out_major, major)?;
+            ("pointers_to_1", gpu.pointers_from_u64(ptr, pt)?)
+        }
+        None => ("indices_0", out_major),
+    };
+    let mut arrays: Vec<(String, Buffer)> = vec![
+        (outer.0.to_owned(), outer.1),
+        ("indices_1".to_owned(), out_minor),
+        ("values".to_owned(), out_values),
+    ];
+    if let Some(fv) = array.array("fill_value") {
+        arrays.push(("fill_value".to_owned(), fv.clone()));
+    }
+    let desc = d.with_nnz(to_u64(out_minor_len(&arrays)))?;
+    arrays.sort_by_key(|(n, _)| desc.array_names().iter().position(|m| m == n));
+    Ok(Some(SparseArray::new_trusted(desc, arrays, array.device())))
+}
+
+/// The number of stored values of canonical parts: the length of `indices_1`.
+fn out_minor_len(arrays: &[(String, Buffer)]) -> usize {
+    arrays
+        .iter()
+        .find(|(n, _)| n == "indices_1")
+        .map_or(0, |(_, b)| b.len())
 }
 
 /// [`crate::engine::convert`] for an array on `Device::Cuda(ordinal)`: runs on that device.
@@ -627,15 +901,24 @@ pub(crate) fn convert(
     };
     let (rows, cols) = (to_usize(shape[0])?, to_usize(shape[1])?);
     let (major, minor) = if s_col { (cols, rows) } else { (rows, cols) };
-    if !array.is_validated() && !gpu.validate(array, s_comp, (major, minor))? {
-        if options.canonicalize.is_some() {
-            return Err(EngineError::Unsupported(format!(
-                "canonicalizing a non-canonical {src_format} on {} (copy the array to \"cpu\" first)",
-                array.device()
-            )));
+    // Canonical input first: a non-canonical source is canonicalized on the device when asked.
+    let mut copied = false;
+    let canonical;
+    let array = if !array.is_validated() && !gpu.validate(array, s_comp, (major, minor))? {
+        let Some(policy) = options.canonicalize else {
+            return Err(explain_invalid(array));
+        };
+        match canonicalize(&gpu, array, s_comp, s_col, (major, minor), policy)? {
+            Some(c) => {
+                canonical = c;
+                copied = true;
+                &canonical
+            }
+            None => return Err(explain_not_canonicalizable(array, target, options)),
         }
-        return Err(explain_invalid(array));
-    }
+    } else {
+        array
+    };
     let get = |name: &str| -> Result<Buffer, EngineError> {
         array
             .array(name)
@@ -650,8 +933,19 @@ pub(crate) fn convert(
         values: get("values")?,
         iso: d.value_type().iso,
     };
+    if is_identity(array, target)? {
+        // The CPU engine's identity: every array kept, in its own dtype (a COO whose
+        // indices_0 and indices_1 differ in dtype stays so).
+        return finish_parts(
+            array,
+            target,
+            options,
+            d_comp,
+            [p.outer, p.inner, p.values],
+            copied,
+        );
+    }
     let (pointer_t, index_t) = target_dtypes(target, &p.outer, &p.inner, s_comp)?;
-    let mut copied = false;
     let (outer, inner, values) = if s_col == d_col {
         same_orientation(&gpu, &p, s_comp, d_comp, pointer_t, index_t, &mut copied)?
     } else {

@@ -15,12 +15,18 @@ pub enum Suffixes {
     Width,
     /// `_<S>_<D>` for every pair of index types.
     IndexPair,
+    /// `_f32` … `_bint8`: one per summable value dtype (kernels/canon.cu `segsum_*`).
+    Value,
 }
 
 /// Index-type suffixes.
 pub const INDEX_SUFFIXES: [&str; 8] = ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64"];
 /// Element-width suffixes.
 pub const WIDTH_SUFFIXES: [&str; 5] = ["b1", "b2", "b4", "b8", "b16"];
+/// Value-dtype suffixes (summing kernels; `bint8` sums are a logical OR).
+pub const VALUE_SUFFIXES: [&str; 13] = [
+    "f32", "f64", "c64", "c128", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bint8",
+];
 
 impl Suffixes {
     /// Every suffix of the set (`""` for [`Suffixes::None`]).
@@ -29,6 +35,7 @@ impl Suffixes {
             Suffixes::None => vec![String::new()],
             Suffixes::Index => INDEX_SUFFIXES.iter().map(|s| (*s).to_owned()).collect(),
             Suffixes::Width => WIDTH_SUFFIXES.iter().map(|s| (*s).to_owned()).collect(),
+            Suffixes::Value => VALUE_SUFFIXES.iter().map(|s| (*s).to_owned()).collect(),
             Suffixes::IndexPair => INDEX_SUFFIXES
                 .iter()
                 .flat_map(|a| INDEX_SUFFIXES.iter().map(move |b| format!("{a}_{b}")))
@@ -149,4 +156,7 @@ launch_table! {
         rows: DevicePtr, cols: DevicePtr, n: U64, nrows: U64, ncols: U64, strict: U32,
         first_bad: DevicePtr,
     );
+    "canon": mark_heads[Index](rows: DevicePtr, cols: DevicePtr, head: DevicePtr, n: U64);
+    "canon": heads_to_starts[None](head: DevicePtr, head_scan: DevicePtr, starts: DevicePtr, n: U64);
+    "canon": segsum[Value](vals: DevicePtr, starts: DevicePtr, out: DevicePtr, m: U64);
 }
