@@ -346,6 +346,27 @@ macro_rules! with_value {
 /// unsigned type of its width (`$t`; `$e` stays the stored element type). Wrapping sums are
 /// the same bits in both, and comparisons are never made on values here, so this only cuts
 /// the number of kernel instances.
+/// Dispatches a canonicalization kernel on its work index dtype (see `work_index`): u32 or u64.
+macro_rules! with_work_index {
+    ($dtype:expr, $i:ident, $body:block) => {
+        match $dtype {
+            DType::U32 => {
+                type $i = u32;
+                $body
+            }
+            DType::U64 => {
+                type $i = u64;
+                $body
+            }
+            other => {
+                return Err(EngineError::Unsupported(format!(
+                    "work index dtype {other:?} (a bug: expected u32 or u64)"
+                )));
+            }
+        }
+    };
+}
+
 macro_rules! with_summable {
     ($scalar:expr, $t:ident, $e:ident, $body:block) => {
         match $scalar {
@@ -1121,8 +1142,24 @@ fn canon_coo_2d(
     scalar: ScalarType,
     policy: DuplicatePolicy,
 ) -> Result<(Vec<Buffer>, Buffer), EngineError> {
-    let (work, cast) = common_indices(idx)?;
-    let (out_idx, out_vals) = with_index!(work, I, {
+    // Bounds first, in each array's own dtype (the kernels' errors, in their order); then the
+    // kernels run on an unsigned work dtype (two instances, u32 and u64, instead of eight).
+    for (k, (b, extent)) in idx.iter().zip([major, minor]).enumerate() {
+        with_index!(b.dtype(), I, {
+            cpu::check_bounds::<I>(b.as_slice::<I>()?, extent, index_name(k))?;
+        });
+    }
+    let mut scratch = false;
+    let mut cast = [
+        work_index(&idx[0], index_name(0), &mut scratch)?,
+        work_index(&idx[1], index_name(1), &mut scratch)?,
+    ];
+    if cast[0].dtype() != cast[1].dtype() {
+        for (k, b) in cast.iter_mut().enumerate() {
+            *b = cast_index_buffer(b, DType::U64, index_name(k), &mut scratch)?;
+        }
+    }
+    let (out_idx, out_vals) = with_work_index!(cast[0].dtype(), I, {
         let rows = cast[0].as_slice::<I>()?;
         let cols = cast[1].as_slice::<I>()?;
         if iso {
@@ -1152,14 +1189,39 @@ fn canon_coo_2d(
         }
     });
     // Back to each array's own dtype (the values came from it, so they fit).
-    let mut scratch = false;
     let out_idx = out_idx
         .iter()
         .zip(idx)
         .enumerate()
-        .map(|(k, (b, orig))| cast_index_buffer(b, orig.dtype(), index_name(k), &mut scratch))
+        .map(|(k, (b, orig))| from_work_index(b, orig.dtype(), index_name(k), &mut scratch))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((out_idx, out_vals))
+}
+
+/// The unsigned work dtype of a canonicalization kernel for an index array already checked to
+/// lie in `[0, extent)`: its unsigned twin of the same width (a zero-copy reinterpretation,
+/// the values being non-negative), or u32 for 1- and 2-byte dtypes (a widening copy).
+fn work_index(b: &Buffer, array: &'static str, copied: &mut bool) -> Result<Buffer, EngineError> {
+    match b.dtype().size() {
+        4 => Ok(b.reinterpret(DType::U32)?),
+        8 => Ok(b.reinterpret(DType::U64)?),
+        _ => cast_index_buffer(b, DType::U32, array, copied),
+    }
+}
+
+/// A kernel output in the work dtype back in the array's own dtype `orig` (its values came
+/// from an array of that dtype, so they fit): a reinterpretation when the widths agree.
+fn from_work_index(
+    b: &Buffer,
+    orig: DType,
+    array: &'static str,
+    copied: &mut bool,
+) -> Result<Buffer, EngineError> {
+    if b.dtype().size() == orig.size() {
+        Ok(b.reinterpret(orig)?)
+    } else {
+        cast_index_buffer(b, orig, array, copied)
+    }
 }
 
 /// Stored-order COO parts: major indices, minor indices, values.
@@ -1212,11 +1274,15 @@ fn canon_compressed(
             false,
         )?;
     });
+    with_index!(inner.dtype(), I, {
+        cpu::check_bounds::<I>(inner.as_slice::<I>()?, minor, "indices_1")?;
+    });
     let mut scratch = false;
     let p64 = cast_index_buffer(ptr, DType::U64, "pointers_to_1", &mut scratch)?;
     let pointers = p64.as_slice::<u64>()?;
-    let (out_ptr, out_idx, out_vals) = with_index!(inner.dtype(), I, {
-        let indices = inner.as_slice::<I>()?;
+    let work = work_index(inner, "indices_1", &mut scratch)?;
+    let (out_ptr, out_idx, out_vals) = with_work_index!(work.dtype(), I, {
+        let indices = work.as_slice::<I>()?;
         if iso {
             let c = cpu::csr_canonicalize::<u64, I, u8>(
                 &CsrRef {
@@ -1257,6 +1323,7 @@ fn canon_compressed(
     });
     // The pointers back to their own dtype (they only shrink, so they fit).
     let out_ptr = cast_index_buffer(&out_ptr, ptr.dtype(), "pointers_to_1", &mut scratch)?;
+    let out_idx = from_work_index(&out_idx, inner.dtype(), "indices_1", &mut scratch)?;
     Ok((out_ptr, out_idx, out_vals))
 }
 
