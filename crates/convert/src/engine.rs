@@ -342,10 +342,6 @@ macro_rules! with_value {
     };
 }
 
-/// [`with_value!`] for summing kernels (canonicalization): a signed integer dtype runs as the
-/// unsigned type of its width (`$t`; `$e` stays the stored element type). Wrapping sums are
-/// the same bits in both, and comparisons are never made on values here, so this only cuts
-/// the number of kernel instances.
 /// Dispatches a canonicalization kernel on its work index dtype (see `work_index`): u32 or u64.
 macro_rules! with_work_index {
     ($dtype:expr, $i:ident, $body:block) => {
@@ -367,6 +363,10 @@ macro_rules! with_work_index {
     };
 }
 
+/// [`with_value!`] for summing kernels (canonicalization): a signed integer dtype runs as the
+/// unsigned type of its width (`$t`; `$e` stays the stored element type). Wrapping sums are
+/// the same bits in both, and comparisons are never made on values here, so this only cuts
+/// the number of kernel instances.
 macro_rules! with_summable {
     ($scalar:expr, $t:ident, $e:ident, $body:block) => {
         match $scalar {
@@ -1236,7 +1236,7 @@ fn coo_2d_kernel<I: Index, T: crate::Summable>(
     values: ValuesRef<'_, T>,
     policy: DuplicatePolicy,
 ) -> Result<CooParts<I, T>, EngineError> {
-    let csr = cpu::coo_to_csr::<u64, I, T>(
+    let csr = cpu::coo_to_csr_prechecked::<u64, I, T>(
         &crate::CooRef {
             nrows: major,
             ncols: minor,
@@ -1284,7 +1284,7 @@ fn canon_compressed(
     let (out_ptr, out_idx, out_vals) = with_work_index!(work.dtype(), I, {
         let indices = work.as_slice::<I>()?;
         if iso {
-            let c = cpu::csr_canonicalize::<u64, I, u8>(
+            let c = cpu::csr_canonicalize_prechecked::<u64, I, u8>(
                 &CsrRef {
                     nrows: major,
                     ncols: minor,
@@ -1303,7 +1303,7 @@ fn canon_compressed(
             with_summable!(scalar, T, E, {
                 let view = aligned_as(values, <E as Element>::DTYPE)?;
                 let vals = typed::<T, E>(&view)?;
-                let c = cpu::csr_canonicalize::<u64, I, T>(
+                let c = cpu::csr_canonicalize_prechecked::<u64, I, T>(
                     &CsrRef {
                         nrows: major,
                         ncols: minor,

@@ -96,6 +96,19 @@ impl Array {
             if hit { self.inner.array(&s.name) } else { None }
         })
     }
+
+    /// `convert` on this array with the GIL released: the result and whether it copied.
+    fn convert_to(
+        &self,
+        py: Python<'_>,
+        target: &Target,
+        options: &ConvertOptions,
+    ) -> PyResult<(Array, bool)> {
+        let out = py
+            .detach(|| convert(&self.inner, target, options))
+            .map_err(errors::engine)?;
+        Ok((Array::wrap(out.array), out.copied))
+    }
 }
 
 #[pymethods]
@@ -272,19 +285,14 @@ impl Array {
                     .map(|t| parse_scalar(t, "pointer_dtype"))
                     .transpose()?,
             };
-            let out = py
-                .detach(|| {
-                    convert(
-                        &self.inner,
-                        &target,
-                        &ConvertOptions {
-                            copy,
-                            ..ConvertOptions::default()
-                        },
-                    )
-                })
-                .map_err(errors::engine)?;
-            Ok((Array::wrap(out.array), out.copied))
+            self.convert_to(
+                py,
+                &target,
+                &ConvertOptions {
+                    copy,
+                    ..ConvertOptions::default()
+                },
+            )
         })
     }
 
@@ -306,19 +314,14 @@ impl Array {
                 }
             };
             let target = Target::format(self.inner.descriptor().format().clone());
-            let out = py
-                .detach(|| {
-                    convert(
-                        &self.inner,
-                        &target,
-                        &ConvertOptions {
-                            canonicalize: Some(policy),
-                            ..ConvertOptions::default()
-                        },
-                    )
-                })
-                .map_err(errors::engine)?;
-            Ok((Array::wrap(out.array), out.copied))
+            self.convert_to(
+                py,
+                &target,
+                &ConvertOptions {
+                    canonicalize: Some(policy),
+                    ..ConvertOptions::default()
+                },
+            )
         })
     }
 

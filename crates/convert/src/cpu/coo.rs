@@ -156,6 +156,23 @@ pub fn coo_to_csr<P: Index, I: Index, T: Summable>(
     coo: &CooRef<'_, I, T>,
     policy: DuplicatePolicy,
 ) -> Result<Csr<P, I, T>> {
+    coo_to_csr_impl(coo, policy, true)
+}
+
+/// [`coo_to_csr`] for indices the caller has already bounds-checked (the engine checks them in
+/// their own dtype before reinterpreting them as an unsigned work dtype).
+pub(crate) fn coo_to_csr_prechecked<P: Index, I: Index, T: Summable>(
+    coo: &CooRef<'_, I, T>,
+    policy: DuplicatePolicy,
+) -> Result<Csr<P, I, T>> {
+    coo_to_csr_impl(coo, policy, false)
+}
+
+fn coo_to_csr_impl<P: Index, I: Index, T: Summable>(
+    coo: &CooRef<'_, I, T>,
+    policy: DuplicatePolicy,
+    check_indices: bool,
+) -> Result<Csr<P, I, T>> {
     let nnz = coo.rows.len();
     if coo.cols.len() != nnz {
         return Err(ConvertError::LengthMismatch {
@@ -166,8 +183,10 @@ pub fn coo_to_csr<P: Index, I: Index, T: Summable>(
     }
     coo.values.check_len(nnz)?;
     check_fits::<P>(nnz, "pointers_to_1")?;
-    check_bounds(coo.rows, coo.nrows, "indices_0")?;
-    check_bounds(coo.cols, coo.ncols, "indices_1")?;
+    if check_indices {
+        check_bounds(coo.rows, coo.nrows, "indices_0")?;
+        check_bounds(coo.cols, coo.ncols, "indices_1")?;
+    }
     let parts = if nnz < serial_cutoff() { 1 } else { threads() };
     let src = CooSource {
         rows: coo.rows,
@@ -207,10 +226,29 @@ pub fn csr_canonicalize<P: Index, I: Index, T: Summable>(
     csr: &CsrRef<'_, P, I, T>,
     policy: DuplicatePolicy,
 ) -> Result<Csr<P, I, T>> {
+    csr_canonicalize_impl(csr, policy, true)
+}
+
+/// [`csr_canonicalize`] for pointers and indices the caller has already checked (the engine
+/// checks them in their own dtypes before widening or reinterpreting them).
+pub(crate) fn csr_canonicalize_prechecked<P: Index, I: Index, T: Summable>(
+    csr: &CsrRef<'_, P, I, T>,
+    policy: DuplicatePolicy,
+) -> Result<Csr<P, I, T>> {
+    csr_canonicalize_impl(csr, policy, false)
+}
+
+fn csr_canonicalize_impl<P: Index, I: Index, T: Summable>(
+    csr: &CsrRef<'_, P, I, T>,
+    policy: DuplicatePolicy,
+    check_inputs: bool,
+) -> Result<Csr<P, I, T>> {
     let nnz = csr.indices.len();
-    super::validate_pointers(csr.pointers, csr.nrows, nnz, "pointers_to_1", false)?;
     csr.values.check_len(nnz)?;
-    check_bounds(csr.indices, csr.ncols, "indices_1")?;
+    if check_inputs {
+        super::validate_pointers(csr.pointers, csr.nrows, nnz, "pointers_to_1", false)?;
+        check_bounds(csr.indices, csr.ncols, "indices_1")?;
+    }
     let ptr = from_pointers(csr.pointers);
     let parts = if nnz < serial_cutoff() {
         1
