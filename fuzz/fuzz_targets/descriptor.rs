@@ -25,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
         let again = Descriptor::parse(&strict, &strict_options)
             .unwrap_or_else(|e| panic!("strict output rejected: {e}\n{strict}"));
         assert!(again.warnings.is_empty(), "strict output warned: {strict}");
-        assert_eq!(again.descriptor, d, "round trip changed the descriptor: {strict}");
+        assert_eq!(
+            again.descriptor, d,
+            "round trip changed the descriptor: {strict}"
+        );
         // Exercise the table on plausible lengths: must not panic.
         let mut lengths = sparsebridge_descriptor::ArrayLengths::new();
         for spec in d.arrays() {

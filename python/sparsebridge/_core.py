@@ -305,39 +305,186 @@ def from_binsparse(
         if descriptor is not None:
             a, copied = a.fulfil(_dumps(descriptor), copy=copy)
     else:
-        produce = x.__binsparse__  # type: ignore[attr-defined]  # AttributeError, as the draft says
-        native = x.__binsparse_descriptor__()  # type: ignore[attr-defined]
-        if descriptor is None:
-            arrays = produce()
-            desc = native
-        else:
-            if copy is False and not _lenient.same_layout(native, descriptor):
-                raise CopyRequiredError(
-                    "copy=False: the requested descriptor differs from the producer's stored "
-                    "format, so a conversion would be needed"
-                )
-            arrays = produce(descriptor=descriptor)
-            desc = descriptor
-        if not isinstance(desc, Mapping):
-            raise DescriptorError(
-                f"__binsparse_descriptor__ returned {type(desc).__name__}, not a dict"
-            )
-        a = _assemble(desc, arrays, copy)
-        # Third-party data gets the full O(nnz) structural check (pointers, bounds, order,
-        # uniqueness) before it is used; sparsebridge's own arrays carry their validation.
-        # Arrays on a CUDA device are checked on the device before their first conversion.
-        if not str(a.device).startswith("cuda:"):
-            a.validate()
-            from ._dense import check_structure
-
-            check_structure(SparseArray(a))
-        copied = copy is True
+        a, copied = _from_producer(x, descriptor, copy)
     if device is not None:
         a, moved = a.to_device(device, copy=copy)
         copied = copied or moved
     if copy is True and not copied:
         a, _ = a.to_device(a.device, copy=True)
     return SparseArray(a)
+
+
+# -- defensive consumption -----------------------------------------------------------------------
+# A producer is untrusted twice over: its arrays (validated in full before use) and its own
+# account of them. When the object belongs to a library sparsebridge adapts, the adapter reads the
+# object's own attributes, so the two readings can be compared, and the adapter's wins.
+
+_FORMAT_ALIASES = {"COO": "COOR", "DMAT": "DMATR"}
+
+
+def _inner(d: object) -> Mapping[str, Any]:
+    if isinstance(d, Mapping):
+        inner = d.get("binsparse", d)
+        if isinstance(inner, Mapping):
+            return inner
+    return {}
+
+
+def _norm_format(f: object) -> object:
+    return _FORMAT_ALIASES.get(f.upper(), f.upper()) if isinstance(f, str) else f
+
+
+def _norm_type(t: object) -> object:
+    if isinstance(t, str) and t.startswith("iso[") and t.endswith("]"):
+        return t[4:-1]
+    return t
+
+
+def _disagreements(
+    ours: Mapping[str, Any], theirs: object, our_arrays: Mapping[str, Any], their_arrays: Optional[Mapping[str, Any]]
+) -> list[str]:
+    """Where a producer's descriptor (and, when given, its fill value) contradicts the adapter's
+    reading of the same object: shape, number of stored values, value dtype, fill, format."""
+    a, b = _inner(ours), _inner(theirs)
+    out = []
+    shape_a = list(a.get("shape", []))
+    shape_b = b.get("shape")
+    if not isinstance(shape_b, (list, tuple)) or list(shape_b) != shape_a:
+        out.append(f"shape {shape_b!r} (the object has {shape_a})")
+    nnz_a = a.get("number_of_stored_values")
+    nnz_b = b.get("number_of_stored_values", b.get("nnz"))
+    if nnz_b != nnz_a:
+        out.append(f"number_of_stored_values {nnz_b!r} (the object stores {nnz_a})")
+    types_b = b.get("data_types")
+    vt_a = _norm_type(a.get("data_types", {}).get("values"))
+    vt_b = _norm_type(types_b.get("values")) if isinstance(types_b, Mapping) else None
+    if vt_b != vt_a:
+        out.append(f"values dtype {vt_b!r} (the object holds {vt_a})")
+    fill_a, fill_b = bool(a.get("fill", False)), bool(b.get("fill", False))
+    if fill_a != fill_b:
+        out.append(f"fill {fill_b} (the object {'has' if fill_a else 'has no'} non-zero fill value)")
+    elif fill_a and their_arrays is not None and "fill_value" in their_arrays:
+        import numpy as np
+
+        try:
+            fa = np.asarray(our_arrays["fill_value"]).reshape(-1)[:1]
+            fb = np.asarray(np.from_dlpack(their_arrays["fill_value"])).reshape(-1)[:1]
+            if fa.tolist() != fb.tolist():
+                out.append(f"fill_value {fb.tolist()} (the object's is {fa.tolist()})")
+        except Exception as e:  # noqa: BLE001 - an unreadable fill value is itself a disagreement
+            out.append(f"fill_value unreadable ({type(e).__name__}: {e})")
+    fmt_a, fmt_b = _norm_format(a.get("format")), _norm_format(b.get("format"))
+    if isinstance(fmt_a, str) and fmt_b != fmt_a:
+        out.append(f"format {b.get('format')!r} (the object is stored as {fmt_a})")
+    return out
+
+
+def _adapter_of(x: object) -> Any:
+    from .interop import adapter_for
+
+    adapter = adapter_for(x)
+    if adapter is None or not getattr(adapter, "handles", lambda _o: False)(x):
+        return None
+    return adapter
+
+
+def _by_adapter(
+    x: object, adapter: Any, descriptor: Optional[Mapping[str, Any]], copy: Optional[bool], why: str
+) -> tuple[_Array, bool]:
+    """The adapter's reading of ``x`` (what ``asarray`` gives), converted by us if requested."""
+    warnings.warn(
+        f"{type(x).__module__}.{type(x).__qualname__}: {why}; using sparsebridge's "
+        f"{adapter.__name__.rsplit('.', 1)[-1]} adapter instead",
+        BinsparseWarning,
+        stacklevel=4,
+    )
+    a = asarray(x, copy=copy)._a
+    copied = copy is True
+    if descriptor is not None:
+        a, conv = a.fulfil(_dumps(descriptor), copy=copy)
+        copied = copied or conv
+    return a, copied
+
+
+def _from_producer(
+    x: object, descriptor: Optional[Mapping[str, Any]], copy: Optional[bool]
+) -> tuple[_Array, bool]:
+    produce = x.__binsparse__  # type: ignore[attr-defined]  # AttributeError, as the draft says
+    adapter = _adapter_of(x)
+    try:
+        native = x.__binsparse_descriptor__()  # type: ignore[attr-defined]
+    except NotImplementedError as e:
+        if adapter is None:
+            raise
+        return _by_adapter(x, adapter, descriptor, copy, f"__binsparse_descriptor__ raised NotImplementedError ({e})")
+    reading: Optional[tuple[Any, ...]] = None
+    if adapter is not None:
+        try:
+            reading = adapter.export(x, copy=None)
+        except Exception:  # noqa: BLE001 - the adapter cannot read it: the protocol is all we have
+            reading = None
+        if reading is not None:
+            diffs = _disagreements(reading[0], native, reading[1], None)
+            if diffs:
+                return _by_adapter(
+                    x, adapter, descriptor, copy,
+                    "__binsparse_descriptor__ disagrees with the object: " + "; ".join(diffs),
+                )
+    fulfil_here = False
+    if descriptor is None:
+        try:
+            arrays = produce()
+        except NotImplementedError as e:
+            if adapter is None:
+                raise
+            return _by_adapter(x, adapter, None, copy, f"__binsparse__() raised NotImplementedError ({e})")
+        desc = native
+    else:
+        if copy is False and not _lenient.same_layout(native, descriptor):
+            raise CopyRequiredError(
+                "copy=False: the requested descriptor differs from the producer's stored "
+                "format, so a conversion would be needed"
+            )
+        try:
+            arrays = produce(descriptor=descriptor)
+            desc = descriptor
+        except (NotImplementedError, TypeError) as e:
+            # The producer cannot fulfil this request: read the object another way, then
+            # convert it ourselves (a TypeError is the protocol's "unsupported request").
+            if adapter is not None:
+                return _by_adapter(
+                    x, adapter, descriptor, copy,
+                    f"__binsparse__(descriptor=...) raised {type(e).__name__} ({e})",
+                )
+            arrays = produce()
+            desc = native
+            fulfil_here = True
+    if not isinstance(desc, Mapping):
+        raise DescriptorError(
+            f"__binsparse_descriptor__ returned {type(desc).__name__}, not a dict"
+        )
+    if reading is not None and isinstance(arrays, Mapping) and not fulfil_here and descriptor is None:
+        diffs = _disagreements(reading[0], desc, reading[1], arrays)
+        if diffs:
+            return _by_adapter(
+                x, adapter, None, copy, "__binsparse__ disagrees with the object: " + "; ".join(diffs)
+            )
+    a = _assemble(desc, arrays, copy)
+    # Third-party data gets the full O(nnz) structural check (pointers, bounds, order,
+    # uniqueness) before it is used; sparsebridge's own arrays carry their validation.
+    # Arrays on a CUDA device are checked on the device before their first conversion.
+    if not str(a.device).startswith("cuda:"):
+        a.validate()
+        from ._dense import check_structure
+
+        check_structure(SparseArray(a))
+    copied = copy is True
+    if fulfil_here:
+        if descriptor is None:  # pragma: no cover - fulfil_here implies a request
+            raise AssertionError("no request to fulfil")
+        a, conv = a.fulfil(_dumps(descriptor), copy=copy)
+        copied = copied or conv
+    return a, copied
 
 
 def asarray(

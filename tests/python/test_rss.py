@@ -55,3 +55,26 @@ def test_rss_flat_over_100k_cycles() -> None:
     print(f"RSS before {before / 2**20:.1f} MiB, growth after {CYCLES} cycles: {grown / 2**10:.0f} KiB")
     # One leaked 64-byte object per cycle would already be 6 MiB.
     assert grown < 4 * 2**20
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc (Linux) to read the RSS")
+def test_rss_flat_over_100k_torch_cycles() -> None:
+    torch = pytest.importorskip("torch")
+    m = sp.random_array((64, 64), density=0.1, format="csr", rng=np.random.default_rng(1))
+    a = sb.asarray(m)
+
+    def cycle() -> None:
+        t = sb.to_torch(a)                                         # SparseArray -> torch CSR
+        _ = [torch.from_dlpack(c) for c in a.__binsparse__().values()]  # consumed by torch
+        sb.asarray(t)                                              # torch -> SparseArray
+
+    for _ in range(5_000):
+        cycle()
+    gc.collect()
+    before = rss_bytes()
+    for _ in range(CYCLES):
+        cycle()
+    gc.collect()
+    grown = rss_bytes() - before
+    print(f"torch: RSS before {before / 2**20:.1f} MiB, growth after {CYCLES} cycles: {grown / 2**10:.0f} KiB")
+    assert grown < 4 * 2**20

@@ -114,6 +114,21 @@ pub enum DlpackError {
         /// The strides, in elements.
         strides: Vec<i64>,
     },
+    /// The strides reach elements outside the address space (before address 0 or past its end),
+    /// so no producer can own the memory they describe.
+    #[error(
+        "DLPack: strides {strides:?} for shape {shape:?} ({itemsize}-byte elements from address {address:#x}) reach outside the address space"
+    )]
+    StridesOverflow {
+        /// The shape.
+        shape: Vec<i64>,
+        /// The strides, in elements.
+        strides: Vec<i64>,
+        /// The element size in bytes.
+        itemsize: usize,
+        /// `data + byte_offset`.
+        address: usize,
+    },
     /// The element count or byte size overflows.
     #[error("DLPack: the size of shape {shape:?} with {itemsize}-byte elements overflows")]
     SizeOverflow {

@@ -440,6 +440,30 @@ fn h31_non_compact_cuda_cannot_be_copied() {
 }
 
 #[test]
+fn h35_strides_reaching_outside_the_address_space_are_rejected() {
+    // Found by the dlpack_import fuzzer: two elements 2^62 elements apart cannot both exist, and
+    // a copying import used to compute (wrapped) addresses from them and read there.
+    for strides in [vec![1i64 << 62], vec![-(1i64 << 62)], vec![i64::MAX]] {
+        let mut s = base();
+        s.shape = Some(vec![2]);
+        s.strides = Some(strides.clone());
+        s.data = Data::Address(0x1000);
+        let e = reject_versioned(&s, &ImportOptions::default());
+        assert!(
+            matches!(e, DlpackError::StridesOverflow { itemsize: 8, .. }),
+            "{strides:?}: {e:?}"
+        );
+    }
+    // A negative stride that would reach below address 0.
+    let mut s = base();
+    s.shape = Some(vec![3]);
+    s.strides = Some(vec![-1024]);
+    s.data = Data::Address(0x1000);
+    let e = reject_versioned(&s, &ImportOptions::default());
+    assert!(matches!(e, DlpackError::StridesOverflow { .. }), "{e:?}");
+}
+
+#[test]
 fn h32_order_version_before_everything() {
     // Both the version and the dtype are wrong: the version wins.
     let mut s = base();

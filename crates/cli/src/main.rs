@@ -38,6 +38,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C (or SIGTERM/SIGHUP) ends the process without running destructors: remove this
+    // process's uncommitted temporary outputs first, so an interrupted conversion leaves no
+    // partial file behind (the target itself is only ever replaced by a complete rename).
+    if let Err(e) = ctrlc::set_handler(|| {
+        let removed = sparsebridge_io::remove_pending_temporaries();
+        eprintln!("interrupted: removed {removed} unfinished output(s)");
+        std::process::exit(130);
+    }) {
+        eprintln!("warning: cannot install the interrupt handler: {e}");
+    }
     match cli.command {
         Command::Descriptor(args) => commands::descriptor::run(&args),
         Command::Demo(args) => report(commands::demo::run(&args)),

@@ -4,11 +4,49 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{AtPath, IoError};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Temporaries not yet committed or removed, so that a process being interrupted (Ctrl-C) can
+/// remove them before it exits: drops do not run when a signal ends the process.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while holding the lock leaves the list itself intact.
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn forget(temp: &Path) {
+    let mut list = pending();
+    if let Some(i) = list.iter().position(|p| p == temp) {
+        list.swap_remove(i);
+    }
+}
+
+fn remove(temp: &Path) {
+    // Best effort: nothing useful can be done with a failure to clean up.
+    let _ = if temp.is_dir() {
+        fs::remove_dir_all(temp)
+    } else {
+        fs::remove_file(temp)
+    };
+}
+
+/// Removes every temporary output this process has not committed yet, and returns how many.
+/// For a signal handler that is about to end the process (the `sparsebridge` CLI calls it on
+/// SIGINT/SIGTERM): afterwards no partial output of this process is left on disk. Writes still
+/// in progress fail or write into unlinked files; their targets are never replaced.
+pub fn remove_pending_temporaries() -> usize {
+    let list = std::mem::take(&mut *pending());
+    for temp in &list {
+        remove(temp);
+    }
+    list.len()
+}
 
 /// A temporary path next to `target` that is removed on drop unless [`commit`](Self::commit)ted.
 #[derive(Debug)]
@@ -34,6 +72,7 @@ impl TempTarget {
         temp_name.push(name);
         temp_name.push(format!(".sbtmp.{}.{n}", std::process::id()));
         let temp = target.with_file_name(temp_name);
+        pending().push(temp.clone());
         Ok(Self {
             temp,
             target: target.to_path_buf(),
@@ -53,6 +92,8 @@ impl TempTarget {
         if self.is_dir {
             if self.target.exists() {
                 let aside = TempTarget::new(&self.target, true)?;
+                // The aside copy holds the old data: an interruption must not remove it.
+                forget(aside.path());
                 fs::rename(&self.target, aside.path()).at(&self.target)?;
                 fs::rename(&self.temp, &self.target).at(&self.target)?;
                 // `aside` drops here and removes the old directory.
@@ -68,6 +109,7 @@ impl TempTarget {
             fs::rename(&self.temp, &self.target).at(&self.target)?;
         }
         self.committed = true;
+        forget(&self.temp);
         Ok(())
     }
 }
@@ -77,11 +119,7 @@ impl Drop for TempTarget {
         if self.committed {
             return;
         }
-        // Best effort: nothing useful can be done with a failure to clean up.
-        let _ = if self.temp.is_dir() {
-            fs::remove_dir_all(&self.temp)
-        } else {
-            fs::remove_file(&self.temp)
-        };
+        forget(&self.temp);
+        remove(&self.temp);
     }
 }

@@ -101,8 +101,14 @@ fn read_attribute(path: &Path, file: &hdf5::File) -> Result<String, IoError> {
     }
 }
 
-/// Reads dataset `name` as a 1-D buffer (`Ok(None)` when absent).
-fn read_dataset(path: &Path, file: &hdf5::File, name: &str) -> Result<Option<Buffer>, IoError> {
+/// Reads dataset `name` as a 1-D buffer (`Ok(None)` when absent). `expected` is the length the
+/// descriptor fixes for it, if any.
+fn read_dataset(
+    path: &Path,
+    file: &hdf5::File,
+    name: &str,
+    expected: Option<u64>,
+) -> Result<Option<Buffer>, IoError> {
     if !file.link_exists(name) {
         return Ok(None);
     }
@@ -118,7 +124,38 @@ fn read_dataset(path: &Path, file: &hdf5::File, name: &str) -> Result<Option<Buf
             ),
         ));
     }
-    let desc = ds.dtype().and_then(|t| t.to_descriptor()).at(path)?;
+    let dtype = ds.dtype().at(path)?;
+    // The dataspace is untrusted: check what it claims before anything is allocated for it.
+    let len = ds.size();
+    let bytes = len
+        .checked_mul(dtype.size())
+        .filter(|&b| b <= isize::MAX as usize)
+        .ok_or_else(|| {
+            malformed(
+                path,
+                format!("dataset `{name}` claims {len} elements: its byte size overflows"),
+            )
+        })?;
+    // A complex array is stored as twice as many floats; the exact length is checked once the
+    // array is assembled, this bound only keeps a lying dataspace from sizing an allocation.
+    if let Some(n) = expected
+        && len as u64 > n.saturating_mul(2)
+    {
+        return Err(malformed(
+            path,
+            format!("dataset `{name}` holds {len} elements, but the descriptor gives it {n}"),
+        ));
+    }
+    if !ds.is_chunked() && ds.storage_size() < bytes as u64 && ds.offset().is_some() {
+        return Err(malformed(
+            path,
+            format!(
+                "dataset `{name}` claims {bytes} bytes but the file stores {} (truncated?)",
+                ds.storage_size()
+            ),
+        ));
+    }
+    let desc = dtype.to_descriptor().at(path)?;
     macro_rules! read {
         ($t:ty) => {
             Buffer::from_vec(ds.read_raw::<$t>().at(path)?)
@@ -187,11 +224,20 @@ pub(crate) fn read_h5_with(
         .arrays()
         .iter()
         .filter_map(|s| file.dataset(&s.name).ok())
-        .map(|d| (d.size() * d.dtype().map_or(0, |t| t.size())) as u64)
+        .map(|d| d.size().saturating_mul(d.dtype().map_or(0, |t| t.size())) as u64)
         .sum();
     let bar = Progress::bytes(progress, total, "reading");
+    let exact: Vec<(String, u64)> = descriptor
+        .arrays()
+        .iter()
+        .filter_map(|s| match s.length {
+            sparsebridge::descriptor::LengthRule::Exact(n) => Some((s.name.clone(), n)),
+            _ => None,
+        })
+        .collect();
     let array = assemble(path, descriptor, |name| {
-        let b = read_dataset(path, &file, name)?;
+        let expected = exact.iter().find(|(n, _)| n == name).map(|&(_, n)| n);
+        let b = read_dataset(path, &file, name, expected)?;
         if let Some(b) = &b {
             bar.inc(b.nbytes() as u64);
         }

@@ -45,6 +45,7 @@ use std::str::FromStr;
 
 use sparsebridge::{ScalarType, SparseArray};
 
+pub use atomic::remove_pending_temporaries;
 pub use container::VersionSpelling;
 pub use error::IoError;
 

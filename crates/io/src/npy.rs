@@ -50,7 +50,9 @@ fn descr(dtype: DType) -> &'static str {
 }
 
 fn dtype_of_descr(path: &Path, s: &str) -> Result<DType, IoError> {
-    let (order, code) = s.split_at(s.len().min(1));
+    // The header is untrusted text: split after the first character, not the first byte.
+    let first = s.chars().next().map_or(0, char::len_utf8);
+    let (order, code) = s.split_at(first);
     let little = cfg!(target_endian = "little");
     let single_byte = matches!(code, "b1" | "u1" | "i1");
     let ok_order =

@@ -150,3 +150,18 @@ fn empty_matrices() {
         }
     }
 }
+
+#[test]
+fn non_ascii_dtype_is_an_error_not_a_panic() {
+    // Found by the npy_read fuzzer: a descr starting with a multi-byte character was split
+    // inside it (a panic in the reader).
+    let dir = scratch("npy-non-ascii");
+    let p = dir.path().join("a.npy");
+    let mut bytes = numpy_i4();
+    // Same header length: "<i4" (3 bytes) becomes U+0649 (2 bytes) + "b".
+    let at = bytes.windows(3).position(|w| w == b"<i4").unwrap();
+    bytes.splice(at..at + 3, "\u{649}b".bytes());
+    std::fs::write(&p, &bytes).unwrap();
+    let e = read_npy(&p).unwrap_err();
+    assert!(e.to_string().contains("NPY dtype"), "{e}");
+}

@@ -194,6 +194,12 @@ def check_producer_case(make: Callable, case: ProducerCase, report: Report) -> N
         report.add("descriptor.data_types_keys", cid, FAIL, f"data_types keys {got} != __binsparse__() keys "
                    f"{sorted(arrs)} (binsparse-protocol §10.1, §12 rule 14)")
 
+    # the object's own attributes, where it has them
+    diffs = _attribute_disagreements(obj, inner, arrs)
+    if diffs is not None:
+        report.add("descriptor.attributes", cid, FAIL if diffs else PASS,
+                   "; ".join(diffs) + (" (the descriptor must describe the object itself)" if diffs else ""))
+
     # dlpack
     devices, proto_err = set(), None
     for k, c in arrs.items():
@@ -280,6 +286,64 @@ def check_producer_case(make: Callable, case: ProducerCase, report: Report) -> N
 
     if case.request:
         _check_requests(obj, case, desc, raw, report)
+
+
+_ATTR_FORMATS = {"csr": "CSR", "csc": "CSC", "coo": "COO"}
+
+
+def _attribute_disagreements(obj, inner: dict, arrs: dict) -> list[str] | None:
+    """Where the descriptor contradicts ``obj``'s own ``shape``, ``nnz``, ``dtype``, ``fill_value`` and
+    ``format`` attributes (those it has); ``None`` when it has none of them."""
+    out: list[str] = []
+    seen = False
+    shape = getattr(obj, "shape", None)
+    if isinstance(shape, tuple) or type(shape).__name__ == "Size":
+        seen = True
+        if list(inner.get("shape", [])) != [int(s) for s in shape]:
+            out.append(f"shape {inner.get('shape')!r} but the object's shape is {tuple(int(s) for s in shape)}")
+    nnz = getattr(obj, "nnz", None)
+    if isinstance(nnz, (int, np.integer)):
+        seen = True
+        got = inner.get("number_of_stored_values")
+        if got != int(nnz):
+            out.append(f"number_of_stored_values {got!r} but the object's nnz is {int(nnz)}")
+    try:
+        dtype = np.dtype(getattr(obj, "dtype"))
+    except (TypeError, AttributeError):
+        dtype = None
+    if dtype is not None:
+        seen = True
+        want = {"bool": "bint8", "complex64": "complex[float32]", "complex128": "complex[float64]"}.get(
+            dtype.name, dtype.name)
+        vt = inner.get("data_types", {}).get("values") if isinstance(inner.get("data_types"), dict) else None
+        if isinstance(vt, str) and vt.startswith("iso[") and vt.endswith("]"):
+            vt = vt[4:-1]
+        if vt != want:
+            out.append(f"values type {vt!r} but the object's dtype is {dtype.name}")
+    if hasattr(obj, "fill_value"):
+        seen = True
+        try:
+            fill = np.asarray(obj.fill_value).reshape(-1)[:1]
+        except Exception:  # noqa: BLE001
+            fill = None
+        has_fill = bool(inner.get("fill", False))
+        if fill is not None and fill.size and fill[0] != 0 and not has_fill:
+            out.append(f"no fill in the descriptor but the object's fill_value is {fill[0]!r}")
+        elif has_fill and fill is not None and "fill_value" in arrs:
+            try:
+                theirs = import_array(arrs["fill_value"]).reshape(-1)[:1]
+                if theirs.tolist() != fill.tolist():
+                    out.append(f"fill_value array {theirs.tolist()} but the object's fill_value is {fill.tolist()}")
+            except Exception as e:  # noqa: BLE001
+                out.append(f"fill_value array unreadable: {_err(e)}")
+    fmt = getattr(obj, "format", None)
+    if isinstance(fmt, str) and fmt in _ATTR_FORMATS:
+        seen = True
+        got = inner.get("format")
+        got = {"COOR": "COO"}.get(got, got) if isinstance(got, str) else got
+        if got != _ATTR_FORMATS[fmt]:
+            out.append(f"format {inner.get('format')!r} but the object is {fmt}")
+    return out if seen else None
 
 
 def _check_requests(obj, case: ProducerCase, desc: Descriptor, raw: dict, report: Report) -> None:

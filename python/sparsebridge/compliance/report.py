@@ -25,6 +25,8 @@ CHECKS: dict[str, str] = {
     "binsparse-protocol §8)",
     "canonical": "pointers start at 0, never decrease and end at nnz; indices in range, sorted, unique "
     "(binsparse spec §4; binsparse-protocol §4, §12 rule 6, §13 rows 5, 11, 14)",
+    "descriptor.attributes": "the descriptor agrees with the object's own shape, nnz, dtype, fill_value and format "
+    "attributes (a consumer that adapts the library would otherwise read two different arrays)",
     "dlpack.protocol": "every constituent has __dlpack__(max_version=, stream=) and __dlpack_device__ "
     "(DLPack python_spec; binsparse-protocol §15)",
     "dlpack.device": "all constituents report the same __dlpack_device__ (binsparse-protocol §10.4, §12 rule 14)",

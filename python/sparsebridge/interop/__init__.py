@@ -17,10 +17,19 @@ from typing import Optional
 
 __all__ = ["adapter_for"]
 
+_LIBRARIES = frozenset({"scipy", "torch", "sparse", "jax", "jaxlib", "cupyx", "cupy", "numpy"})
+
 
 def adapter_for(obj: object) -> Optional[ModuleType]:
     """The adapter module for ``obj``, or ``None`` (then only ``__binsparse__`` can help)."""
+    # The first class in the MRO that belongs to a known library decides: a subclass defined
+    # elsewhere (a library wrapper, or one that adds `__binsparse__`) is still that library's.
     root = type(obj).__module__.split(".")[0]
+    for cls in type(obj).__mro__:
+        top = cls.__module__.split(".")[0]
+        if top in _LIBRARIES:
+            root = top
+            break
     adapter: ModuleType
     if root == "scipy":
         from . import scipy as adapter

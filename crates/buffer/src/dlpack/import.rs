@@ -277,6 +277,27 @@ unsafe fn validate(
     if count > 0 && data == 0 {
         return Err(DlpackError::NullData { len: count });
     }
+    // Every element the strides name must have an address: the lowest and highest byte
+    // reached must lie inside the address space (the gather below computes them).
+    if count > 0 && !compact {
+        let size = dtype.size() as i128;
+        let (mut lo, mut hi) = (0i128, 0i128);
+        for (&e, &st) in shape.iter().zip(&strides) {
+            let span = (e as i128 - 1) * i128::from(st);
+            lo += span.min(0);
+            hi += span.max(0);
+        }
+        let first = address as i128 + lo * size;
+        let end = address as i128 + (hi + 1) * size;
+        if first < 0 || end > isize::MAX as i128 || end - first > isize::MAX as i128 {
+            return Err(DlpackError::StridesOverflow {
+                shape: raw_shape,
+                strides,
+                itemsize: dtype.size(),
+                address,
+            });
+        }
+    }
     // alignment
     let align = dtype.align();
     let aligned = count == 0 || address.is_multiple_of(align);
