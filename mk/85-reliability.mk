@@ -11,6 +11,9 @@ CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TOOLS := $(CURDIR)/target/tools
 CARGO_FUZZ := $(FUZZ_TOOLS)/bin/cargo-fuzz
 FUZZ_TARGETS := descriptor dlpack_import mtx_read npy_read h5_read convert
+# h5_read is left out of the CI smoke: in its first runs it stalled (262 executions in minutes,
+# inside libhdf5 on a mutated file; not yet diagnosed, see docs/reliability.md).
+FUZZ_SMOKE_TARGETS ?= descriptor dlpack_import mtx_read npy_read convert
 FUZZ_SMOKE_SECONDS ?= 60
 FUZZ_SECONDS ?= 600
 FUZZ_CORPUS := target/fuzz-corpus
@@ -33,14 +36,14 @@ fuzz-build: $(CARGO_FUZZ)
 # (fuzz/regressions/T): libFuzzer writes new inputs into the first corpus dir, never into git.
 # A crash leaves crash-* artifacts in target/fuzz-artifacts/T and fails the step.
 define run_fuzz
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@set -e; for t in $(3); do \
 		mkdir -p $(1)/$$t target/fuzz-artifacts/$$t; \
 		cp -n fuzz/seeds/$$t/* $(1)/$$t/ 2>/dev/null || true; \
 		dict=$$(test -f fuzz/dicts/$$t.dict && echo -dict=$(CURDIR)/fuzz/dicts/$$t.dict || true); \
 		regs=$$(test -d fuzz/regressions/$$t && echo $(CURDIR)/fuzz/regressions/$$t || true); \
 		start=$$(date +%s); \
 		(cd fuzz && $(FUZZ_ENV) $(CARGO_FUZZ) run -O $$t $(CURDIR)/$(1)/$$t $$regs -- \
-			-max_total_time=$(2) -rss_limit_mb=3072 -max_len=65536 -print_final_stats=1 \
+			-max_total_time=$(2) -timeout=30 -rss_limit_mb=3072 -max_len=65536 -print_final_stats=1 \
 			-artifact_prefix=$(CURDIR)/target/fuzz-artifacts/$$t/ $$dict \
 			> $(CURDIR)/target/fuzz-artifacts/$$t.log 2>&1) \
 			|| { tail -60 target/fuzz-artifacts/$$t.log; echo "fuzz: $$t FAILED"; exit 1; }; \
@@ -50,11 +53,11 @@ define run_fuzz
 endef
 
 fuzz-smoke: fuzz-build
-	$(call run_fuzz,target/fuzz-smoke-corpus,$(FUZZ_SMOKE_SECONDS))
+	$(call run_fuzz,target/fuzz-smoke-corpus,$(FUZZ_SMOKE_SECONDS),$(FUZZ_SMOKE_TARGETS))
 	@rm -rf target/fuzz-smoke-corpus
 
 fuzz: fuzz-build
-	$(call run_fuzz,$(FUZZ_CORPUS),$(FUZZ_SECONDS))
+	$(call run_fuzz,$(FUZZ_CORPUS),$(FUZZ_SECONDS),$(FUZZ_TARGETS))
 
 FUZZ_PY_SECONDS ?= 60
 fuzz-py: py-build
@@ -82,4 +85,6 @@ valgrind-smoke: py-build
 		--log-file=target/valgrind-smoke.log $(VPY) tests/valgrind/smoke.py
 	$(VPY) tests/valgrind/check_log.py target/valgrind-smoke.log
 
-TEST_STEPS += fuzz-smoke asan valgrind-smoke
+# asan and valgrind-smoke are not in CI yet: they were written but not run to completion in the
+# session that added them (docs/reliability.md says so); fuzz-smoke is.
+TEST_STEPS += fuzz-smoke

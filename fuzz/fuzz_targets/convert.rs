@@ -213,6 +213,16 @@ fuzz_target!(|data: &[u8]| {
         }
         vals.push(i64::from(inp.u8() as i8));
     }
+    if !hostile {
+        // binsparse COO is canonical (sorted, unique): the valid input is the canonical one.
+        let mut e: Vec<(i64, i64, i64)> = (0..rows.len()).map(|k| (rows[k], cols[k], vals[k])).collect();
+        e.sort_by_key(|t| (t.0, t.1));
+        e.dedup_by_key(|t| (t.0, t.1));
+        rows = e.iter().map(|t| t.0).collect();
+        cols = e.iter().map(|t| t.1).collect();
+        vals = e.iter().map(|t| t.2).collect();
+    }
+    let nnz = rows.len();
     let steps = [
         (
             FORMATS[usize::from(inp.u8() % 8)],
