@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
@@ -34,11 +35,13 @@ __all__ = [
     "SparseArray",
     "asarray",
     "from_binsparse",
+    "read",
     "to_cupy",
     "to_jax",
     "to_scipy",
     "to_sparse",
     "to_torch",
+    "write",
 ]
 
 # The DLPack version sparsebridge asks producers for (dlpark 0.10 bundles 1.3).
@@ -439,3 +442,49 @@ def to_jax(x: object) -> Any:
     from .interop import jax as adapter
 
     return adapter.to_jax(_as_sparse_array(x))
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+
+def read(path: str | os.PathLike[str], *, format: Optional[str] = None) -> SparseArray:
+    """Reads a binsparse HDF5 file (``.bsp.h5``, ``.h5``, ``.hdf5``), a binsparse NPY directory
+    (``binsparse.json`` plus one ``.npy`` per array) or a Matrix Market file (``.mtx``).
+
+    ``format`` is the file format (``"hdf5"``, ``"npy-dir"``, ``"mtx"``); ``None`` tells it from
+    the path. The readers are the CLI's (crates/io). The array is checked in full (pointers,
+    bounds, order) before it is returned. A malformed file raises :class:`FileFormatError`, an
+    invalid descriptor :class:`DescriptorError`, invalid indices :class:`StructureError` (each
+    naming the file); a missing file ``FileNotFoundError``. Reader warnings (legacy descriptor
+    keys) are emitted as :class:`BinsparseWarning`.
+    """
+    a, _fmt, warns = _extension().read_file(os.fspath(path), format=format)
+    _warn(list(warns))
+    return SparseArray(a)
+
+
+def write(
+    path: str | os.PathLike[str],
+    x: object,
+    *,
+    format: Optional[str] = None,
+    version: str = "0.1",
+) -> None:
+    """Writes ``x`` (anything :func:`asarray` accepts, on the CPU) to ``path`` atomically.
+
+    ``format`` is the file format (``"hdf5"``, ``"npy-dir"``, ``"mtx"``); ``None`` tells it from
+    the path, as :func:`read` does. The file is written under a temporary name beside ``path``
+    and renamed into place, so a failure never leaves a partial file. ``version`` spells the
+    binsparse version in HDF5 / NPY output (``"0.1"``, the spec's; ``"0.1.0"`` for PyPI binsparse
+    0.1.4). Matrix Market output is a coordinate (or, for dense formats, array) file of any
+    predefined 1-D or 2-D format; custom formats and non-zero fill values raise
+    :class:`UnsupportedFormatError`.
+    """
+    a = asarray(x)
+    if a.device != "cpu":
+        from .errors import DeviceError
+
+        raise DeviceError(
+            f"sparsebridge.write: the array is on {a.device}; move it with .to_device('cpu') first"
+        )
+    _extension().write_file(a._a, os.fspath(path), format=format, version=version)
