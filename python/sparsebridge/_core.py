@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, SupportsIndex
 
 from . import _lenient
 from .errors import (
@@ -210,6 +211,41 @@ class SparseArray:
     def to_jax(self) -> Any:
         """See :func:`sparsebridge.to_jax`."""
         return to_jax(self)
+
+    # -- pickle and copy --------------------------------------------------------------------------
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """Pickling: the descriptor plus one buffer per constituent.
+
+        With protocol 5 each buffer is a ``pickle.PickleBuffer`` over the constituent's memory:
+        ``pickle.dumps(a, protocol=5, buffer_callback=cb)`` passes every buffer to ``cb`` (out of
+        band; the pickle itself holds only the descriptor, names and dtypes), and
+        ``pickle.loads(data, buffers=...)`` builds an array that shares those buffers. Without a
+        callback, or with protocol < 5, the bytes travel in band. A CUDA array raises
+        :class:`DeviceError`.
+        """
+        import pickle
+
+        from . import _wire
+
+        desc, names, dtypes, arrays = _wire.parts(self, "pickle")
+        bufs: tuple[Any, ...]
+        if int(protocol) >= 5:
+            bufs = tuple(pickle.PickleBuffer(a) for a in arrays)
+        else:
+            bufs = tuple(a.tobytes() for a in arrays)
+        return (_wire._unpickle, (desc, tuple(names), tuple(dtypes), bufs))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.__reduce_ex__(2)
+
+    def __copy__(self) -> SparseArray:
+        """A copy with its own buffers, as ``copy.copy`` of a NumPy array is."""
+        return asarray(self, copy=True)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SparseArray:
+        """A copy with its own buffers (the constituents hold no Python objects)."""
+        return asarray(self, copy=True)
 
     def __repr__(self) -> str:
         return (
@@ -488,3 +524,22 @@ def write(
             f"sparsebridge.write: the array is on {a.device}; move it with .to_device('cpu') first"
         )
     _extension().write_file(a._a, os.fspath(path), format=format, version=version)
+
+
+def _register_lazily_with_distributed() -> None:
+    """In a process that runs distributed (a worker unpickling a ``SparseArray``'s type), the
+    first lookup of a sparsebridge type in its serializer registry imports
+    :mod:`sparsebridge.dask`, which registers the serializers."""
+    serialize = sys.modules.get("distributed.protocol.serialize")
+    if serialize is None:
+        return
+
+    def load() -> None:
+        import sparsebridge.dask  # noqa: F401
+
+    for registry in (serialize.dask_serialize, serialize.dask_deserialize):
+        if "sparsebridge" not in getattr(registry, "_lazy", {"sparsebridge": None}):
+            registry.register_lazy("sparsebridge")(load)
+
+
+_register_lazily_with_distributed()
