@@ -231,7 +231,7 @@ class SparseArray:
         desc, names, dtypes, arrays = _wire.parts(self, "pickle")
         bufs: tuple[Any, ...]
         if int(protocol) >= 5:
-            bufs = tuple(pickle.PickleBuffer(a) for a in arrays)
+            bufs = tuple(pickle.PickleBuffer(a) for a in arrays)  # type: ignore[arg-type]
         else:
             bufs = tuple(a.tobytes() for a in arrays)
         return (_wire._unpickle, (desc, tuple(names), tuple(dtypes), bufs))
