@@ -21,7 +21,9 @@ binsparse file, written atomically).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from typing import Any, Optional
 
 import numpy as np
@@ -30,7 +32,7 @@ from . import _wire
 from ._core import SparseArray, asarray, to_sparse, to_torch
 from .errors import DeviceError, UnsupportedFormatError
 
-__all__ = ["register"]
+__all__ = ["asformat", "from_hdf5", "register", "to_hdf5"]
 
 _REGISTERED = False
 _PREVIOUS_TORCH: dict[str, Any] = {}
@@ -42,6 +44,23 @@ _PREVIOUS_TORCH: dict[str, Any] = {}
 def _frames(arrays: list[np.ndarray]) -> list[memoryview]:
     """Byte memoryviews over the arrays' own memory (constituents are 1-D and contiguous)."""
     return [memoryview(a.reshape(-1)).cast("B") for a in arrays]  # type: ignore[arg-type]
+
+
+def _fallback(f: Any) -> Any:
+    """An object binsparse cannot describe (a 0-d COO, float16 values, ...) is left to the next
+    serializer family (pickle): distributed moves on only for ``NotImplementedError``."""
+    import functools
+
+    from .errors import BinsparseError
+
+    @functools.wraps(f)
+    def serialize(x: Any) -> Any:
+        try:
+            return f(x)
+        except BinsparseError as e:
+            raise NotImplementedError(f"sparsebridge: {e}") from e
+
+    return serialize
 
 
 def _writable(frame: Any, writeable: bool) -> Any:
@@ -70,6 +89,7 @@ def _rebuild_parts(header: dict[str, Any], frames: list[Any]) -> SparseArray:
     return _wire.rebuild(header["descriptor"], header["names"], header["dtypes"], frames)
 
 
+@_fallback
 def serialize_sparsebridge(x: SparseArray) -> tuple[dict[str, Any], list[memoryview]]:
     """``dask_serialize`` of a host ``SparseArray``: descriptor header, constituent frames."""
     return _serialize_parts(x, "sparsebridge")
@@ -83,6 +103,7 @@ def deserialize_sparsebridge(header: dict[str, Any], frames: list[Any]) -> Spars
 # scipy: the three (or ndim + 1) arrays travel as they are, canonical or not, and come back in
 # the same class with the same dtypes. The header is the binsparse descriptor of the arrays.
 
+@_fallback
 def serialize_scipy(x: Any) -> tuple[dict[str, Any], list[memoryview]]:
     """``dask_serialize`` of a scipy csr/csc/coo array or matrix."""
     from .interop import scipy as adapter
@@ -175,6 +196,7 @@ def _scipy_serializer(cls: type) -> Any:
 # torch CSR/CSC share their buffers; COO coordinates, stored as one (ndim, nnz) array by both
 # libraries, are one frame per axis on the wire and stacked again, a copy, on the way back).
 
+@_fallback
 def serialize_pydata(x: Any) -> tuple[dict[str, Any], list[memoryview]]:
     """``dask_serialize`` of a PyData/Sparse ``COO`` or ``GCXS``."""
     return _serialize_parts(asarray(x), "sparse")
@@ -191,6 +213,7 @@ def _torch_sparse(t: Any) -> bool:
     return t.layout in (torch.sparse_coo, torch.sparse_csr, torch.sparse_csc) and t.device.type == "cpu"
 
 
+@_fallback
 def serialize_torch(t: Any) -> tuple[dict[str, Any], list[Any]]:
     """``dask_serialize`` of a torch tensor: sparse CPU tensors here, the rest by distributed's own."""
     if not _torch_sparse(t):
@@ -335,5 +358,337 @@ class _Plugin(_WorkerPlugin):  # type: ignore[misc,valid-type]
 
         sbd.register()
 
+
+
+# -- dask arrays of sparse chunks over binsparse HDF5 files -------------------------------------
+
+_LIKES = ("scipy", "sparse", "sparsebridge")
+_ROW_FORMATS = ("CSR", "DCSR", "COOR")
+# Below this many candidates a bisection over an on-disk array reads them in one call.
+_BISECT_READ = 4096
+
+
+def _attribute_text(raw: Any) -> str:
+    if isinstance(raw, np.ndarray):
+        raw = raw.reshape(-1)[0] if raw.size else b""
+    if isinstance(raw, (bytes, np.bytes_)):
+        return bytes(raw).decode("utf-8")
+    return str(raw)
+
+
+def _file_info(path: str) -> dict[str, Any]:
+    """What the tasks need to know of a binsparse HDF5 file: format, shape, dtypes."""
+    import h5py
+
+    from .errors import DescriptorError, FileFormatError
+
+    try:
+        f = h5py.File(path, "r")
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise FileFormatError(f"{path}: not an HDF5 file ({e})") from e
+    with f:
+        if "binsparse" not in f.attrs:
+            raise FileFormatError(f"{path}: no `binsparse` attribute on the root group")
+        try:
+            desc = json.loads(_attribute_text(f.attrs["binsparse"]))
+            inner = desc["binsparse"]
+            fmt = str(inner["format"]).upper()
+            shape = [int(n) for n in inner["shape"]]
+            types = dict(inner["data_types"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise DescriptorError(f"{path}: invalid binsparse descriptor ({e!r})") from e
+        fmt = "COOR" if fmt == "COO" else fmt
+        if fmt not in _ROW_FORMATS or len(shape) != 2:
+            raise UnsupportedFormatError(
+                f"{path}: from_hdf5 reads row blocks of CSR, DCSR and COOR (sorted by row) files, "
+                f"not {fmt} of shape {shape} (convert the file first: `sparsebridge convert IN OUT --format CSR`)"
+            )
+        if inner.get("structure"):
+            raise UnsupportedFormatError(
+                f"{path}: structure {inner['structure']!r}: a row block of a triangle is not a row block of the matrix"
+            )
+        vtype = str(types["values"])
+        iso = vtype.startswith("iso[")
+        vtype = vtype[4:-1] if iso else vtype
+        dtype = {"bint8": "bool", "complex[float32]": "complex64", "complex[float64]": "complex128"}.get(vtype, vtype)
+        for name in types:
+            if name not in f:
+                raise FileFormatError(f"{path}: missing dataset `{name}` (the descriptor's data_types list it)")
+        if inner.get("fill") or "fill_value" in types:
+            fill = np.asarray(f["fill_value"][...]).reshape(-1)
+            if fill.size and np.any(fill != 0):
+                raise UnsupportedFormatError(f"{path}: a non-zero fill value (sparse chunks of scipy have none)")
+        return {"format": fmt, "shape": shape, "dtype": np.dtype(dtype).str, "iso": iso}
+
+
+def _bisect(ds: Any, value: int, lo: int = 0, hi: Optional[int] = None) -> int:
+    """The first position of sorted on-disk array ``ds`` holding ``value`` or more, reading
+    O(log n) single elements and one final block."""
+    hi = int(ds.shape[0]) if hi is None else hi
+    while hi - lo > _BISECT_READ:
+        mid = (lo + hi) // 2
+        if int(ds[mid]) < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    block = ds[lo:hi]
+    return lo + int(np.searchsorted(block, value, side="left"))
+
+
+def _values(f: Any, info: dict[str, Any], p0: int, p1: int) -> np.ndarray:
+    dtype = np.dtype(info["dtype"])
+    ds = f["values"]
+    if dtype.kind == "c":
+        # binsparse stores complex values as interleaved floats.
+        raw = ds[0:2] if info["iso"] else ds[2 * p0 : 2 * p1]
+        vals = np.ascontiguousarray(raw).view(dtype)
+    else:
+        vals = ds[0:1] if info["iso"] else ds[p0:p1]
+        vals = vals.view(dtype) if vals.dtype.itemsize == dtype.itemsize and dtype.kind == "b" else vals.astype(dtype, copy=False)
+    if info["iso"]:
+        vals = np.full(p1 - p0, vals[0], dtype=dtype)
+    return vals
+
+
+def _read_block(path: str, info: dict[str, Any], r0: int, r1: int, like: str) -> Any:
+    """Rows ``[r0, r1)`` of the file as one chunk, reading only that block's part of each array."""
+    import h5py
+    import scipy.sparse as sp
+
+    ncols = info["shape"][1]
+    shape = (r1 - r0, ncols)
+    with h5py.File(path, "r") as f:
+        fmt = info["format"]
+        if fmt == "CSR":
+            ptr = f["pointers_to_1"][r0 : r1 + 1].astype(np.int64)
+            p0, p1 = int(ptr[0]), int(ptr[-1])
+            ptr -= p0
+        elif fmt == "DCSR":
+            rows = f["indices_0"]
+            i0, i1 = _bisect(rows, r0), _bisect(rows, r1)
+            sub = f["pointers_to_1"][i0 : i1 + 1].astype(np.int64)
+            p0, p1 = int(sub[0]), int(sub[-1])
+            ptr = np.zeros(r1 - r0 + 1, dtype=np.int64)
+            ptr[rows[i0:i1].astype(np.int64) - r0 + 1] = np.diff(sub)
+            np.cumsum(ptr, out=ptr)
+        else:
+            rows = f["indices_0"]
+            p0, p1 = _bisect(rows, r0), _bisect(rows, r1)
+            rows_block = rows[p0:p1].astype(np.int64) - r0
+        cols = f["indices_1"][p0:p1].astype(np.int64)
+        vals = _values(f, info, p0, p1)
+    if fmt == "COOR":
+        chunk: Any = sp.coo_array((vals, (rows_block, cols)), shape=shape)
+        chunk.has_canonical_format = True
+    else:
+        chunk = sp.csr_array((vals, cols, ptr), shape=shape, copy=False)
+        chunk.has_canonical_format = True
+    return _as_like(chunk, like)
+
+
+def _as_like(chunk: Any, like: str) -> Any:
+    if like == "scipy":
+        return chunk
+    sa = asarray(chunk)
+    return to_sparse(sa) if like == "sparse" else sa
+
+
+def _meta(like: str, fmt: str, dtype: np.dtype) -> Any:
+    import scipy.sparse as sp
+
+    empty = (sp.coo_array if fmt in ("COOR", "COOC", "COO") else sp.csr_array if fmt != "CSC" else sp.csc_array)((0, 0), dtype=dtype)
+    meta = _as_like(empty, like)
+    return _SparseArrayMeta(meta._a) if isinstance(meta, SparseArray) else meta
+
+
+class _SparseArrayMeta(SparseArray):
+    """dask's ``meta`` for chunks of ``SparseArray``: an empty ``SparseArray`` whose ``dtype`` is
+    a NumPy dtype and which slices to itself (dask normalizes a meta by slicing it)."""
+
+    __slots__ = ()
+
+    @property
+    def dtype(self) -> np.dtype:  # type: ignore[override]
+        return np.dtype(SparseArray.dtype.fget(self))  # type: ignore[attr-defined]
+
+    def __getitem__(self, key: Any) -> _SparseArrayMeta:
+        keys = key if isinstance(key, tuple) else (key,)
+        if all(isinstance(k, slice) and k.stop == 0 for k in keys):
+            return self
+        raise TypeError("a SparseArray is not indexed (this is dask's empty meta)")
+
+
+def _row_chunks(chunks: Any, nrows: int, ncols: int) -> tuple[int, ...]:
+    if isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool):
+        step = int(chunks)
+        if step <= 0:
+            raise ValueError(f"chunks must be positive, not {chunks}")
+        return tuple(min(step, nrows - r) for r in range(0, nrows, step)) or (0,)
+    if isinstance(chunks, tuple) and len(chunks) == 2 and all(isinstance(c, tuple) for c in chunks):
+        if tuple(chunks[1]) != (ncols,):
+            raise ValueError(f"from_hdf5 chunks by rows only: the column chunks must be ({ncols},), not {chunks[1]}")
+        chunks = chunks[0]
+    if isinstance(chunks, tuple) and len(chunks) == 2 and isinstance(chunks[0], (int, np.integer)) and chunks[1] in (ncols, -1):
+        return _row_chunks(int(chunks[0]), nrows, ncols)
+    if isinstance(chunks, (tuple, list)) and all(isinstance(c, (int, np.integer)) for c in chunks):
+        rows = tuple(int(c) for c in chunks)
+        if sum(rows) != nrows or any(c < 0 for c in rows):
+            raise ValueError(f"row chunks {rows} do not add up to the {nrows} rows")
+        return rows
+    raise ValueError(f"chunks must be rows per block (int), a tuple of row counts or dask's ((rows...), ({ncols},)), not {chunks!r}")
+
+
+def from_hdf5(path: str | os.PathLike[str], *, chunks: Any, like: str = "scipy") -> Any:
+    """A lazy ``dask.array.Array`` over a binsparse HDF5 file, one chunk per block of rows.
+
+    Each task opens the file and reads only its block: a slice of ``pointers_to_1`` and the
+    matching slices of ``indices_1`` and ``values`` for CSR (DCSR: a search of ``indices_0``
+    first), a search of the sorted ``indices_0`` for COOR. ``chunks`` is the rows per block, a
+    tuple of row counts, or dask's ``((rows, ...), (ncols,))``. ``like`` picks the chunk type:
+    ``"scipy"`` (``csr_array``, or ``coo_array`` for COOR), ``"sparse"`` (PyData ``GCXS`` /
+    ``COO``: dask's own reductions and ``x @ v`` work on these) or ``"sparsebridge"``
+    (``SparseArray``: for ``map_blocks``, :func:`asformat`, :func:`to_hdf5` and transfer). The
+    array's ``meta`` is an empty chunk of that type.
+    """
+    import dask.array as da
+    from dask.base import tokenize
+
+    if like not in _LIKES:
+        raise ValueError(f"like must be one of {_LIKES}, not {like!r}")
+    path = os.fspath(path)
+    info = _file_info(path)
+    nrows, ncols = info["shape"]
+    rows = _row_chunks(chunks, nrows, ncols)
+    stat = os.stat(path)
+    name = "from_hdf5-" + tokenize(os.path.abspath(path), stat.st_mtime_ns, stat.st_size, rows, like)
+    graph: dict[Any, Any] = {}
+    r0 = 0
+    for i, n in enumerate(rows):
+        graph[(name, i, 0)] = (_read_block, path, info, r0, r0 + n, like)
+        r0 += n
+    dtype = np.dtype(info["dtype"])
+    meta = _meta(like, info["format"], dtype)
+    return da.Array(graph, name, (rows, (ncols,)), meta=meta, dtype=dtype)
+
+
+def _convert_chunk(chunk: Any, format: str, like: str) -> Any:
+    return _as_like_format(asarray(chunk).asformat(format), like)
+
+
+def _as_like_format(sa: SparseArray, like: str) -> Any:
+    if like == "scipy":
+        from ._core import to_scipy
+
+        return to_scipy(sa)
+    return to_sparse(sa) if like == "sparse" else sa
+
+
+def _like_of(x: Any) -> str:
+    meta = x._meta
+    if isinstance(meta, SparseArray):
+        return "sparsebridge"
+    mod = type(meta).__module__.split(".")[0]
+    if mod == "scipy":
+        return "scipy"
+    if mod == "sparse":
+        return "sparse"
+    raise UnsupportedFormatError(f"asformat: chunks of type {type(meta).__name__} are not sparse arrays sparsebridge adapts")
+
+
+def asformat(x: Any, format: str) -> Any:
+    """``x`` with every chunk converted to binsparse ``format`` (``"CSC"``, ``"COOR"``, ...) on the
+    worker that holds it (``map_blocks``); chunks stay of the same library (scipy has no DCSR or
+    DCSC: those chunks come back as CSR / CSC)."""
+    like = _like_of(x)
+    fmt = format.upper()
+    import scipy.sparse as sp
+
+    empty = _convert_chunk(sp.csr_array((0, 0), dtype=x.dtype), fmt, like)
+    if isinstance(empty, SparseArray):
+        empty = _SparseArrayMeta(empty._a)
+    return x.map_blocks(_convert_chunk, fmt, like, dtype=x.dtype, meta=empty)
+
+
+def _block_csr(chunk: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A computed chunk as CSR arrays (pointers, indices, values), converted by sparsebridge."""
+    sa = asarray(chunk).asformat("CSR", index_dtype="int64")
+    cons = {n: np.from_dlpack(c) for n, c in sa.__binsparse__().items()}
+    values = cons["values"]
+    dtype = np.dtype(sa.dtype)
+    if dtype.kind == "c":
+        values = values.view(dtype)
+    elif dtype.kind == "b":
+        values = values.view(np.bool_)
+    nnz = sa.nnz
+    if sa.__binsparse_descriptor__()["binsparse"]["data_types"]["values"].startswith("iso["):
+        values = np.full(nnz, values[0], dtype=dtype)
+    return cons["pointers_to_1"], cons["indices_1"], values
+
+
+def to_hdf5(x: Any, path: str | os.PathLike[str]) -> None:
+    """Writes a 2-D dask array of sparse chunks (scipy, PyData or sparsebridge) to one binsparse
+    HDF5 CSR file, one row block at a time (the whole matrix is never in memory at once).
+
+    The file is built under a temporary name beside ``path`` and renamed into place when it is
+    complete, so a failure leaves no partial file (and an old file at ``path`` untouched).
+    """
+    import dask
+    import h5py
+
+    from .interop._common import binsparse_type
+
+    path = os.fspath(path)
+    if x.ndim != 2:
+        raise UnsupportedFormatError(f"to_hdf5 writes 2-D arrays, not {x.ndim}-D")
+    if len(x.chunks[1]) != 1:
+        x = x.rechunk({1: -1})
+    nrows, ncols = (int(n) for n in x.shape)
+    dtype = np.dtype(x.dtype)
+    vtype = binsparse_type(dtype.name)
+    stored = {"c": np.float32 if dtype == np.complex64 else np.float64, "b": np.uint8}.get(dtype.kind, dtype)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.stat(directory)  # FileNotFoundError for a missing directory, before any work
+    temp = os.path.join(directory, f".{os.path.basename(path)}.sbtmp.{os.getpid()}.{id(x)}")
+    try:
+        with h5py.File(temp, "w") as f:
+            ptr_ds = f.create_dataset("pointers_to_1", shape=(nrows + 1,), dtype=np.int64)
+            idx_ds = f.create_dataset("indices_1", shape=(0,), maxshape=(None,), dtype=np.int64, chunks=(1 << 16,))
+            val_ds = f.create_dataset("values", shape=(0,), maxshape=(None,), dtype=stored, chunks=(1 << 16,))
+            ptr_ds[0] = 0
+            row, nnz = 0, 0
+            for block in x.to_delayed().ravel():
+                (chunk,) = dask.compute(block)
+                ptr, idx, vals = _block_csr(chunk)
+                n = int(ptr.shape[0]) - 1
+                k = int(idx.shape[0])
+                ptr_ds[row + 1 : row + n + 1] = ptr[1:] + nnz
+                idx_ds.resize((nnz + k,))
+                idx_ds[nnz:] = idx
+                raw = vals.view(stored) if dtype.kind in "cb" else vals
+                val_ds.resize((raw.shape[0] + val_ds.shape[0],))
+                val_ds[val_ds.shape[0] - raw.shape[0] :] = raw
+                row += n
+                nnz += k
+            if row != nrows:
+                raise UnsupportedFormatError(f"to_hdf5: the chunks hold {row} rows, the array {nrows}")
+            descriptor = {
+                "binsparse": {
+                    "version": "0.1",
+                    "format": "CSR",
+                    "shape": [nrows, ncols],
+                    "number_of_stored_values": nnz,
+                    "data_types": {"pointers_to_1": "int64", "indices_1": "int64", "values": vtype},
+                }
+            }
+            f.attrs["binsparse"] = json.dumps(descriptor, indent=2)
+        with open(temp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temp)
+        raise
 
 register()

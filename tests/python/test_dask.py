@@ -271,3 +271,186 @@ def test_sparsearray_found_without_importing_sparsebridge_dask() -> None:
     r = subprocess.run([sys.executable, "-c", script], input=payload, capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr.decode()
     assert r.stdout.decode().split() == ["SparseArray", str(csr(20, 10, 0.3).nnz)]
+
+
+# -- dask arrays over binsparse HDF5 files ------------------------------------------------------
+
+h5py = pytest.importorskip("h5py")
+
+FILE_FORMATS = ["CSR", "DCSR", "COOR"]
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[sp.csr_array, dict[str, Path]]:
+    """A matrix with empty rows (so DCSR differs from CSR), written in each row format."""
+    m = sp.random_array((6000, 700), density=0.004, format="csr", rng=11)
+    dense_rows = m.toarray()
+    dense_rows[1000:1600] = 0  # a run of empty rows crossing a block edge
+    m = sp.csr_array(dense_rows)
+    d = tmp_path_factory.mktemp("h5")
+    paths = {}
+    for fmt in FILE_FORMATS:
+        paths[fmt] = d / f"m-{fmt}.bsp.h5"
+        sb.write(paths[fmt], sb.asarray(m).asformat(fmt))
+    return m, paths
+
+
+def block_matvec(b: Any, v: np.ndarray) -> np.ndarray:
+    return np.asarray(b @ v)
+
+
+def block_rowsum(b: Any) -> np.ndarray:
+    return np.asarray(b.sum(axis=1)).reshape(-1)
+
+
+@pytest.mark.parametrize("fmt", FILE_FORMATS)
+def test_each_task_reads_only_its_row_block(big: Any, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    m, paths = big
+    x = sbd.from_hdf5(paths[fmt], chunks=1000)
+    assert x.chunks == ((1000,) * 6, (700,))
+    reads: list[tuple[str, int]] = []
+    original = h5py.Dataset.__getitem__
+
+    def recording(self: Any, key: Any) -> Any:
+        out = original(self, key)
+        reads.append((self.name.lstrip("/"), int(np.asarray(out).size)))
+        return out
+
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", recording)
+    monkeypatch.setattr(sbd, "_BISECT_READ", 64)  # searches go through the bisection proper
+    info = sbd._file_info(str(paths[fmt]))
+    for r0 in range(0, 6000, 1000):
+        reads.clear()
+        chunk = sbd._read_block(str(paths[fmt]), info, r0, r0 + 1000, "scipy")
+        block = m[r0 : r0 + 1000]
+        np.testing.assert_array_equal(chunk.toarray(), block.toarray())
+        got = dict(reads)  # the last read of each dataset is the block itself
+        assert got["values"] == block.nnz
+        assert got["indices_1"] == block.nnz
+        # Whatever else was read is a search or a pointer slice, far below the file's nnz.
+        assert sum(n for _, n in reads) < 3 * block.nnz + 2 * (64 + 32) + 1002
+    assert m.nnz > 100 * 64
+
+
+@pytest.mark.parametrize("like", ["scipy", "sparse", "sparsebridge"])
+def test_meta_and_chunk_types(big: Any, like: str) -> None:
+    import sparse
+
+    m, paths = big
+    expected = {"scipy": sp.csr_array, "sparse": sparse.GCXS, "sparsebridge": sb.SparseArray}[like]
+    x = sbd.from_hdf5(paths["CSR"], chunks=2500, like=like)
+    assert isinstance(x._meta, expected) and x.dtype == np.float64 and x.shape == m.shape
+    assert x._meta.shape == (0, 0)
+    assert x.chunks == ((2500, 2500, 1000), (700,))
+    block = x.blocks[1].compute(scheduler="sync")
+    assert type(block) is expected
+    np.testing.assert_array_equal(sb.asarray(block).todense(), m[2500:5000].toarray())
+    coo = sbd.from_hdf5(paths["COOR"], chunks=2500, like=like)
+    assert isinstance(coo._meta, {"scipy": sp.coo_array, "sparse": sparse.COO, "sparsebridge": sb.SparseArray}[like])
+
+
+def test_file_reduced_on_the_cluster_by_dask(client: Any, big: Any) -> None:
+    """dask's own reductions and matmul over PyData COO chunks (numba compiles them once per
+    worker process, the slow part of this test)."""
+    m, paths = big
+    v = np.random.default_rng(0).random(700)
+    x = sbd.from_hdf5(paths["COOR"], chunks=900, like="sparse")
+    assert x.numblocks == (7, 1)
+    total, mv = client.compute([x.sum(), x @ v], sync=True)
+    np.testing.assert_allclose(float(total), m.sum())
+    np.testing.assert_allclose(np.asarray(mv), m @ v)
+
+
+@pytest.mark.parametrize("fmt", FILE_FORMATS)
+def test_file_reduced_on_the_cluster_blockwise(client: Any, big: Any, fmt: str) -> None:
+    """scipy chunks: the blockwise forms (dask's reductions need NumPy-like chunks)."""
+    m, paths = big
+    v = np.random.default_rng(1).random(700)
+    s = sbd.from_hdf5(paths[fmt], chunks=900, like="scipy")
+    assert s.numblocks == (7, 1)
+    meta = np.empty(0)
+    mv = s.map_blocks(block_matvec, v, drop_axis=1, dtype=np.float64, meta=meta)
+    rows = s.map_blocks(block_rowsum, drop_axis=1, dtype=np.float64, meta=meta)
+    got_mv, got_rows, total = client.compute([mv, rows, rows.sum()], sync=True)
+    np.testing.assert_allclose(got_mv, m @ v)
+    np.testing.assert_allclose(got_rows, m.sum(axis=1))
+    np.testing.assert_allclose(total, m.sum())
+
+
+def test_asformat_on_workers_and_to_hdf5(client: Any, big: Any, tmp_path: Path) -> None:
+    m, paths = big
+    for like in ("scipy", "sparse", "sparsebridge"):
+        x = sbd.from_hdf5(paths["COOR"], chunks=1500, like=like)
+        c = sbd.asformat(x, "CSC")
+        chunk = c.blocks[2].compute()
+        if like == "sparsebridge":
+            assert isinstance(c._meta, sb.SparseArray) and c.dtype == np.float64
+            assert type(chunk) is sb.SparseArray and chunk.format == "CSC"
+        elif like == "scipy":
+            assert type(c._meta) is sp.csc_array and type(chunk) is sp.csc_array
+        np.testing.assert_array_equal(sb.asarray(chunk).todense(), m[3000:4500].toarray())
+        out = tmp_path / f"out-{like}.bsp.h5"
+        sbd.to_hdf5(c, out)
+        back = sb.read(out)  # the Rust reader, full structural check
+        assert back.format == "CSR" and back.shape == m.shape
+        assert (back.to_scipy() != m).nnz == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"out-{k}.bsp.h5" for k in ("scipy", "sparse", "sparsebridge")]
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int32", "float32", "complex128"])
+def test_to_hdf5_dtypes_round_trip(tmp_path: Path, dtype: str) -> None:
+    from sb_helpers import reference
+
+    dense_m = reference((50, 12), dtype, seed=5)
+    src = tmp_path / "src.bsp.h5"
+    sb.write(src, sp.csr_array(dense_m))
+    x = sbd.from_hdf5(src, chunks=(20, 20, 10), like="scipy")
+    np.testing.assert_array_equal(sb.asarray(x.blocks[2].compute(scheduler="sync")).todense(), dense_m[40:])
+    out = tmp_path / "out.bsp.h5"
+    sbd.to_hdf5(x, out)
+    back = sb.read(out)
+    assert back.dtype == dtype
+    np.testing.assert_array_equal(back.todense(), dense_m)
+
+
+def failing_block(*_: Any) -> Any:
+    raise RuntimeError("chunk 2 failed")
+
+
+def test_to_hdf5_failure_leaves_no_file(tmp_path: Path, big: Any) -> None:
+    m, paths = big
+    x = sbd.from_hdf5(paths["CSR"], chunks=2000, like="scipy")
+    graph = dict(x.__dask_graph__())
+    graph[(x.name, 2, 0)] = (failing_block,)
+    bad = da.Array(graph, x.name, x.chunks, meta=x._meta)
+    out = tmp_path / "keep.bsp.h5"
+    sb.write(out, sp.csr_array(np.eye(3)))
+    with pytest.raises(RuntimeError, match="chunk 2 failed"):
+        sbd.to_hdf5(bad, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.bsp.h5"]
+    np.testing.assert_array_equal(sb.read(out).todense(), np.eye(3))
+
+
+def test_from_hdf5_errors(tmp_path: Path, big: Any) -> None:
+    _, paths = big
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not hdf5 at all" * 8)
+    with pytest.raises(sb.FileFormatError, match="junk.h5"):
+        sbd.from_hdf5(junk, chunks=10)
+    with pytest.raises(FileNotFoundError):
+        sbd.from_hdf5(tmp_path / "missing.h5", chunks=10)
+    nodesc = tmp_path / "nodesc.h5"
+    with h5py.File(nodesc, "w") as f:
+        f["values"] = np.arange(3.0)
+    with pytest.raises(sb.FileFormatError, match="binsparse"):
+        sbd.from_hdf5(nodesc, chunks=10)
+    csc = tmp_path / "m.csc.bsp.h5"
+    sb.write(csc, sp.csc_array(np.eye(4)))
+    with pytest.raises(sb.UnsupportedFormatError, match="CSC"):
+        sbd.from_hdf5(csc, chunks=2)
+    with pytest.raises(ValueError, match="add up"):
+        sbd.from_hdf5(paths["CSR"], chunks=(10, 10))
+    with pytest.raises(ValueError, match="column"):
+        sbd.from_hdf5(paths["CSR"], chunks=((6000,), (300, 400)))
+    with pytest.raises(ValueError, match="like"):
+        sbd.from_hdf5(paths["CSR"], chunks=10, like="numpy")
