@@ -103,23 +103,78 @@ def deserialize_sparsebridge(header: dict[str, Any], frames: list[Any]) -> Spars
 # scipy: the three (or ndim + 1) arrays travel as they are, canonical or not, and come back in
 # the same class with the same dtypes. The header is the binsparse descriptor of the arrays.
 
+_SCIPY_ARRAYS = frozenset({"indptr", "indices", "data", "coords"})
+
+
+def _plain_state(x: Any) -> Optional[dict[str, Any]]:
+    """The object's attributes other than its arrays (shape, flags), when all are plain values:
+    the receiver restores them as pickle would, without re-running scipy's constructor checks."""
+    state: dict[str, Any] = {}
+    for k, v in x.__dict__.items():
+        if k in _SCIPY_ARRAYS:
+            continue
+        if isinstance(v, (bool, np.bool_)):
+            state[k] = bool(v)
+        elif isinstance(v, (int, str)) or v is None:
+            state[k] = v
+        elif k == "_shape" and isinstance(v, tuple):
+            state[k] = [int(n) for n in v]
+        else:
+            return None
+    return state
+
+
+_TYPES_CACHE: dict[tuple[np.dtype, np.dtype, np.dtype], dict[str, str]] = {}
+
+
+def _csr_types(ptr: np.dtype, idx: np.dtype, values: np.dtype) -> dict[str, str]:
+    """``data_types`` of a CSR/CSC, cached per dtype triple (NumPy's ``dtype.name`` is slow)."""
+    key = (ptr, idx, values)
+    types = _TYPES_CACHE.get(key)
+    if types is None:
+        from .interop._common import binsparse_type
+
+        types = {"pointers_to_1": ptr.name, "indices_1": idx.name, "values": binsparse_type(values)}
+        _TYPES_CACHE[key] = types
+    return dict(types)
+
+
 @_fallback
 def serialize_scipy(x: Any) -> tuple[dict[str, Any], list[memoryview]]:
     """``dask_serialize`` of a scipy csr/csc/coo array or matrix."""
     from .interop import scipy as adapter
 
-    descriptor, arrays, canonical = adapter.export(x, copy=False) if x.has_canonical_format else _export_raw(x)
+    fmt = x.format
+    if fmt in ("csr", "csc") and x.ndim == 2 and x.has_canonical_format:
+        # The common case without the adapter's generality: three arrays, a fixed descriptor.
+        nnz = int(x.indptr[-1])
+        arrays = {"pointers_to_1": x.indptr, "indices_1": x.indices[:nnz], "values": x.data[:nnz]}
+        descriptor = {
+            "binsparse": {
+                "version": "0.1",
+                "format": fmt.upper(),
+                "shape": [int(n) for n in x.shape],
+                "number_of_stored_values": nnz,
+                "data_types": _csr_types(x.indptr.dtype, x.indices.dtype, x.dtype),
+            }
+        }
+        canonical = True
+    elif x.has_canonical_format:
+        descriptor, arrays, canonical = adapter.export(x, copy=False)
+    else:
+        descriptor, arrays, canonical = _export_raw(x)
     names = list(arrays)
     values = [np.ascontiguousarray(arrays[n]) for n in names]
     header = {
-        "descriptor": json.dumps(descriptor),
+        "descriptor": descriptor,
         "names": names,
         "dtypes": [v.dtype.str for v in values],
         "kind": "scipy",
-        "format": x.format,
-        "shape": list(x.shape),
+        "format": fmt,
+        "shape": [int(n) for n in x.shape],
         "canonical": bool(canonical),
         "writeable": [bool(v.flags.writeable) for v in values],
+        "state": _plain_state(x) if x.ndim == 2 or fmt == "coo" else None,
     }
     return header, _frames(values)
 
@@ -164,6 +219,23 @@ def deserialize_scipy(header: dict[str, Any], frames: list[Any]) -> Any:
     }
     fmt, shape = header["format"], tuple(header["shape"])
     matrix = header.get("matrix", False)
+    state = header.get("state")
+    if state is not None:
+        # As pickle rebuilds it: the sender's attributes, the arrays on the frames.
+        cls = {
+            "csr": sp.csr_matrix if matrix else sp.csr_array,
+            "csc": sp.csc_matrix if matrix else sp.csc_array,
+            "coo": sp.coo_matrix if matrix else sp.coo_array,
+        }[fmt]
+        out = cls.__new__(cls)
+        out.__dict__.update(state)
+        out._shape = shape
+        if fmt == "coo":
+            out.coords = tuple(arrays[f"indices_{k}"] for k in range(len(shape)))
+        else:
+            out.indptr, out.indices = arrays["pointers_to_1"], arrays["indices_1"]
+        out.data = arrays["values"]
+        return out
     if fmt in ("csr", "csc"):
         if len(shape) == 1:
             indptr = np.array([0, arrays["values"].shape[0]], dtype=arrays["indices_0"].dtype)
