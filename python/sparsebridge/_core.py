@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, SupportsIndex
 
 from . import _lenient
 from .errors import (
@@ -34,11 +36,13 @@ __all__ = [
     "SparseArray",
     "asarray",
     "from_binsparse",
+    "read",
     "to_cupy",
     "to_jax",
     "to_scipy",
     "to_sparse",
     "to_torch",
+    "write",
 ]
 
 # The DLPack version sparsebridge asks producers for (dlpark 0.10 bundles 1.3).
@@ -207,6 +211,41 @@ class SparseArray:
     def to_jax(self) -> Any:
         """See :func:`sparsebridge.to_jax`."""
         return to_jax(self)
+
+    # -- pickle and copy --------------------------------------------------------------------------
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """Pickling: the descriptor plus one buffer per constituent.
+
+        With protocol 5 each buffer is a ``pickle.PickleBuffer`` over the constituent's memory:
+        ``pickle.dumps(a, protocol=5, buffer_callback=cb)`` passes every buffer to ``cb`` (out of
+        band; the pickle itself holds only the descriptor, names and dtypes), and
+        ``pickle.loads(data, buffers=...)`` builds an array that shares those buffers. Without a
+        callback, or with protocol < 5, the bytes travel in band. A CUDA array raises
+        :class:`DeviceError`.
+        """
+        import pickle
+
+        from . import _wire
+
+        desc, names, dtypes, arrays = _wire.parts(self, "pickle")
+        bufs: tuple[Any, ...]
+        if int(protocol) >= 5:
+            bufs = tuple(pickle.PickleBuffer(a) for a in arrays)  # type: ignore[arg-type]
+        else:
+            bufs = tuple(a.tobytes() for a in arrays)
+        return (_wire._unpickle, (desc, tuple(names), tuple(dtypes), bufs))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.__reduce_ex__(2)
+
+    def __copy__(self) -> SparseArray:
+        """A copy with its own buffers, as ``copy.copy`` of a NumPy array is."""
+        return asarray(self, copy=True)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SparseArray:
+        """A copy with its own buffers (the constituents hold no Python objects)."""
+        return asarray(self, copy=True)
 
     def __repr__(self) -> str:
         return (
@@ -586,3 +625,68 @@ def to_jax(x: object) -> Any:
     from .interop import jax as adapter
 
     return adapter.to_jax(_as_sparse_array(x))
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+
+def read(path: str | os.PathLike[str], *, format: Optional[str] = None) -> SparseArray:
+    """Reads a binsparse HDF5 file (``.bsp.h5``, ``.h5``, ``.hdf5``), a binsparse NPY directory
+    (``binsparse.json`` plus one ``.npy`` per array) or a Matrix Market file (``.mtx``).
+
+    ``format`` is the file format (``"hdf5"``, ``"npy-dir"``, ``"mtx"``); ``None`` tells it from
+    the path. The readers are the CLI's (crates/io). The array is checked in full (pointers,
+    bounds, order) before it is returned. A malformed file raises :class:`FileFormatError`, an
+    invalid descriptor :class:`DescriptorError`, invalid indices :class:`StructureError` (each
+    naming the file); a missing file ``FileNotFoundError``. Reader warnings (legacy descriptor
+    keys) are emitted as :class:`BinsparseWarning`.
+    """
+    a, _fmt, warns = _extension().read_file(os.fspath(path), format=format)
+    _warn(list(warns))
+    return SparseArray(a)
+
+
+def write(
+    path: str | os.PathLike[str],
+    x: object,
+    *,
+    format: Optional[str] = None,
+    version: str = "0.1",
+) -> None:
+    """Writes ``x`` (anything :func:`asarray` accepts, on the CPU) to ``path`` atomically.
+
+    ``format`` is the file format (``"hdf5"``, ``"npy-dir"``, ``"mtx"``); ``None`` tells it from
+    the path, as :func:`read` does. The file is written under a temporary name beside ``path``
+    and renamed into place, so a failure never leaves a partial file. ``version`` spells the
+    binsparse version in HDF5 / NPY output (``"0.1"``, the spec's; ``"0.1.0"`` for PyPI binsparse
+    0.1.4). Matrix Market output is a coordinate (or, for dense formats, array) file of any
+    predefined 1-D or 2-D format; custom formats and non-zero fill values raise
+    :class:`UnsupportedFormatError`.
+    """
+    a = asarray(x)
+    if a.device != "cpu":
+        from .errors import DeviceError
+
+        raise DeviceError(
+            f"sparsebridge.write: the array is on {a.device}; move it with .to_device('cpu') first"
+        )
+    _extension().write_file(a._a, os.fspath(path), format=format, version=version)
+
+
+def _register_lazily_with_distributed() -> None:
+    """In a process that runs distributed (a worker unpickling a ``SparseArray``'s type), the
+    first lookup of a sparsebridge type in its serializer registry imports
+    :mod:`sparsebridge.dask`, which registers the serializers."""
+    serialize = sys.modules.get("distributed.protocol.serialize")
+    if serialize is None:
+        return
+
+    def load() -> None:
+        import sparsebridge.dask  # noqa: F401
+
+    for registry in (serialize.dask_serialize, serialize.dask_deserialize):
+        if "sparsebridge" not in getattr(registry, "_lazy", {"sparsebridge": None}):
+            registry.register_lazy("sparsebridge")(load)
+
+
+_register_lazily_with_distributed()

@@ -4,10 +4,14 @@ from typing import Optional, final
 
 from typing_extensions import CapsuleType
 
-__all__ = ["Constituent", "_Array", "__version__", "canonical_device"]
+__all__ = ["Constituent", "_Array", "__version__", "canonical_device", "read_file", "write_file"]
 __version__: str
 
 def canonical_device(device: str) -> str: ...
+def read_file(path: str, *, format: Optional[str] = None) -> tuple[_Array, str, list[str]]: ...
+def write_file(
+    array: _Array, path: str, *, format: Optional[str] = None, version: str = "0.1"
+) -> str: ...
 
 @final
 class Constituent:

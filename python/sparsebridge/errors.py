@@ -9,6 +9,7 @@ exception                     bases
 ``UnsupportedFormatError``    ``BinsparseError``, ``TypeError``
 ``DeviceError``               ``BinsparseError``, ``BufferError``
 ``CopyRequiredError``         ``BinsparseError``, ``BufferError``, ``ValueError``
+``FileFormatError``           ``BinsparseError``, ``ValueError``
 ============================  ================================================
 
 ``CopyRequiredError`` is both a ``BufferError`` and a ``ValueError`` because the draft
@@ -25,6 +26,7 @@ __all__ = [
     "CopyRequiredError",
     "DescriptorError",
     "DeviceError",
+    "FileFormatError",
     "StructureError",
     "UnsupportedFormatError",
 ]
@@ -52,6 +54,15 @@ class DeviceError(BinsparseError, BufferError):
 
 class CopyRequiredError(BinsparseError, BufferError, ValueError):
     """``copy=False`` was requested, but a copy or a conversion is needed."""
+
+
+class FileFormatError(BinsparseError, ValueError):
+    """A malformed file: not valid Matrix Market, binsparse HDF5 or a binsparse NPY directory.
+
+    The message names the file, and the line (Matrix Market) or the dataset or key. A file whose
+    descriptor or indices are wrong raises ``DescriptorError`` or ``StructureError`` instead, also
+    naming the file.
+    """
 
 
 class BinsparseWarning(UserWarning):

@@ -82,8 +82,13 @@ fn derive_nnz(d: &Descriptor, arrays: &[(String, Buffer)]) -> Option<u64> {
 }
 
 impl Array {
-    fn wrap(inner: RustArray) -> Self {
+    pub(crate) fn wrap(inner: RustArray) -> Self {
         Self { inner }
+    }
+
+    /// The Rust array.
+    pub(crate) fn inner(&self) -> &RustArray {
+        &self.inner
     }
 
     fn index_buffer(&self, pointers: bool) -> Option<&Buffer> {

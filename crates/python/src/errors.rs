@@ -10,6 +10,11 @@
 //! | `UnsupportedFormatError` | `BinsparseError`, `TypeError` | unsupported conversions and requests, dtypes with no binsparse type |
 //! | `DeviceError` | `BinsparseError`, `BufferError` | no driver or device, mixed devices, DLPack tensors that cannot be imported |
 //! | `CopyRequiredError` | `BinsparseError`, `BufferError`, `ValueError` | `copy=False` where a copy or conversion is needed (strided or misaligned DLPack data included) |
+//! | `FileFormatError` | `BinsparseError`, `ValueError` | malformed Matrix Market, binsparse HDF5 or NPY files ([`IoError`] `Parse`, `Malformed`, `Hdf5`) |
+//!
+//! File errors ([`io`]) keep the class of the layer that failed (a bad descriptor in a file is a
+//! `DescriptorError`, bad indices a `StructureError`) with the file's path in the message; an
+//! operating-system error is `FileNotFoundError`, `PermissionError` or `OSError`.
 //!
 //! Bad arguments (an unparsable device string, a bad `stream` or `max_version`) are plain
 //! `ValueError`, and an allocation failure is `MemoryError`, as Python conventions expect.
@@ -17,7 +22,10 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use pyo3::exceptions::{PyMemoryError, PyValueError};
+use pyo3::exceptions::{
+    PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyMemoryError,
+    PyNotADirectoryError, PyOSError, PyPermissionError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
@@ -25,6 +33,7 @@ use sparsebridge::array::ArrayError;
 use sparsebridge::buffer::{BufferError, DlpackError};
 use sparsebridge::convert_core::ConvertError;
 use sparsebridge::{DescriptorError, EngineError, Error};
+use sparsebridge_io::IoError;
 
 /// The exception classes of `sparsebridge.errors`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,16 +50,19 @@ pub(crate) enum Kind {
     Device,
     /// `CopyRequiredError`.
     CopyRequired,
+    /// `FileFormatError`.
+    File,
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [
+    const ALL: [Kind; 7] = [
         Kind::Base,
         Kind::Descriptor,
         Kind::Structure,
         Kind::Unsupported,
         Kind::Device,
         Kind::CopyRequired,
+        Kind::File,
     ];
 
     fn name(self) -> &'static str {
@@ -61,6 +73,7 @@ impl Kind {
             Kind::Unsupported => "UnsupportedFormatError",
             Kind::Device => "DeviceError",
             Kind::CopyRequired => "CopyRequiredError",
+            Kind::File => "FileFormatError",
         }
     }
 
@@ -69,7 +82,8 @@ impl Kind {
     }
 }
 
-static CLASSES: [PyOnceLock<Py<PyType>>; 6] = [
+static CLASSES: [PyOnceLock<Py<PyType>>; 7] = [
+    PyOnceLock::new(),
     PyOnceLock::new(),
     PyOnceLock::new(),
     PyOnceLock::new(),
@@ -201,5 +215,42 @@ pub(crate) fn facade(e: Error) -> PyErr {
         Error::Convert(c) => engine(c),
         Error::InvalidRequest(_) => new_err(Kind::Descriptor, e.to_string()),
         other => new_err(Kind::Unsupported, other.to_string()),
+    }
+}
+
+/// `err`'s class with `message` instead of its own (the file layer prefixes the path).
+fn restate(err: PyErr, message: String) -> PyErr {
+    Python::attach(|py| PyErr::from_type(err.get_type(py), message))
+}
+
+/// Maps a file-layer error: the class of the layer that failed, the message naming the file.
+pub(crate) fn io(e: IoError) -> PyErr {
+    let message = e.to_string();
+    match e {
+        IoError::Io { path, source } => {
+            let args = (
+                source.raw_os_error().unwrap_or(0),
+                message,
+                path.display().to_string(),
+            );
+            match source.kind() {
+                std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(args),
+                std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(args),
+                std::io::ErrorKind::AlreadyExists => PyFileExistsError::new_err(args),
+                std::io::ErrorKind::IsADirectory => PyIsADirectoryError::new_err(args),
+                std::io::ErrorKind::NotADirectory => PyNotADirectoryError::new_err(args),
+                _ => PyOSError::new_err(args),
+            }
+        }
+        IoError::Descriptor { source, .. } => restate(descriptor(source), message),
+        IoError::Array { source, .. } => restate(array(source), message),
+        IoError::Buffer { source, .. } => restate(buffer(source), message),
+        IoError::Convert { source, .. } => restate(engine(source), message),
+        IoError::Unsupported { .. }
+        | IoError::UnknownFormat { .. }
+        | IoError::Hdf5Disabled { .. } => new_err(Kind::Unsupported, message),
+        IoError::InvalidArgument { .. } => PyValueError::new_err(message),
+        // Parse, Malformed, Hdf5 and any later variant: the file's content is at fault.
+        _ => new_err(Kind::File, message),
     }
 }

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`array`] | `_Array`: descriptor + constituents, conversion, device moves, validation |
 //! | [`constituent`] | `Constituent`: one 1-D buffer with `__dlpack__` / `__dlpack_device__` |
+//! | [`files`] | `read_file` / `write_file`: Matrix Market, binsparse HDF5 and NPY files (sparsebridge-io) |
 //! | `capsule` | PyCapsule wrapping of DLPack tensors (`dltensor[_versioned]`, `used_*`) |
 //! | `errors` | the one mapping of Rust errors to the `sparsebridge.errors` hierarchy |
 //!
@@ -16,6 +17,7 @@ pub mod array;
 mod capsule;
 pub mod constituent;
 mod errors;
+pub mod files;
 
 /// The extension module.
 #[pymodule]
@@ -23,6 +25,8 @@ fn _sparsebridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<array::Array>()?;
     m.add_class::<constituent::Constituent>()?;
     m.add_function(wrap_pyfunction!(array::canonical_device, m)?)?;
+    m.add_function(wrap_pyfunction!(files::read_file, m)?)?;
+    m.add_function(wrap_pyfunction!(files::write_file, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
