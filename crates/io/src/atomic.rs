@@ -38,12 +38,32 @@ fn remove(temp: &Path) {
 
 /// Removes every temporary output this process has not committed yet, and returns how many.
 /// For a signal handler that is about to end the process (the `sparsebridge` CLI calls it on
-/// SIGINT/SIGTERM): afterwards no partial output of this process is left on disk. Writes still
-/// in progress fail or write into unlinked files; their targets are never replaced.
+/// SIGINT/SIGTERM): afterwards no partial output of this process is left on disk, and no new
+/// temporary can be registered or committed (the registry stays locked until the process ends).
+/// Writes still in progress fail or write into unlinked files; their targets are never replaced.
 pub fn remove_pending_temporaries() -> usize {
-    let list = std::mem::take(&mut *pending());
-    for temp in &list {
-        remove(temp);
+    let guard = pending();
+    let list = guard.clone();
+    // Keep the registry locked for good: a writer that reaches `new` or `commit` now blocks
+    // instead of starting another temporary or renaming one into place.
+    std::mem::forget(guard);
+    // A writer may be between registering a temporary and creating it, or adding files to a
+    // directory that is being removed (so `remove_dir_all` meets a new entry): sweep until the
+    // paths stay gone for two consecutive rounds, bounded so an interrupt always ends.
+    let mut quiet_rounds = 0;
+    for _ in 0..200 {
+        let mut found = false;
+        for temp in &list {
+            if fs::symlink_metadata(temp).is_ok() {
+                found = true;
+                remove(temp);
+            }
+        }
+        quiet_rounds = if found { 0 } else { quiet_rounds + 1 };
+        if quiet_rounds >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
     list.len()
 }

@@ -754,32 +754,38 @@ fn read_array(
         to_usize(lines, m, "row count")?,
         to_usize(lines, n, "column count")?,
     );
-    // Positions stored in the file, columns first.
-    let stored: Vec<(usize, usize)> = {
-        let mut v = Vec::new();
-        let cap = total_us.min(1 << 24);
-        v.reserve(cap);
-        for j in 0..nu {
-            let start = match header.symmetry {
-                MtxSymmetry::General => 0,
-                MtxSymmetry::SkewSymmetric => j + 1,
-                _ => j,
-            };
-            for i in start..mu {
-                v.push((i, j));
-            }
-        }
-        v
+    // Positions stored in the file, columns first. They are generated lazily: a size line that
+    // lies (`7 47758074` in a 40-byte file) must not allocate before its values are seen.
+    let skew = header.symmetry == MtxSymmetry::SkewSymmetric;
+    let general = header.symmetry == MtxSymmetry::General;
+    let stored_count = if general {
+        total_us
+    } else if skew {
+        // A square matrix: n(n-1)/2 below the diagonal.
+        (total - n) as usize / 2
+    } else {
+        (total + n) as usize / 2
     };
-    let mut values = Parsed::with_capacity(header.field, stored.len());
-    for k in 0..stored.len() {
+    let positions = move || {
+        (0..nu).flat_map(move |j| {
+            let start = if general {
+                0
+            } else if skew {
+                j + 1
+            } else {
+                j
+            };
+            (start..mu).map(move |i| (i, j))
+        })
+    };
+    let mut values = Parsed::with_capacity(header.field, stored_count.min(1 << 24));
+    for k in 0..stored_count {
         if !lines.advance_data()? {
             return Err(IoError::Parse {
                 path: path.to_path_buf(),
                 line: lines.line + 1,
                 message: format!(
-                    "unexpected end of file: expected {} values, found {k}",
-                    stored.len()
+                    "unexpected end of file: expected {stored_count} values, found {k}"
                 ),
             });
         }
@@ -788,8 +794,7 @@ fn read_array(
     if lines.advance_data()? {
         let extra = show(lines.cur());
         return Err(lines.err(format!(
-            "more values than the {} the size line implies: {extra:?}",
-            stored.len()
+            "more values than the {stored_count} the size line implies: {extra:?}"
         )));
     }
     let op = match header.symmetry {
@@ -798,16 +803,17 @@ fn read_array(
         _ => ValueOp::Same,
     };
     // Dense column-major (DMATC): (i, j) at i + j*m.
-    fn fill<T: Copy + Default>(
+    // Every stored value has been read, so the file itself has paid for this allocation.
+    fn fill<T: Copy + Default, P: Iterator<Item = (usize, usize)>>(
         m: usize,
         total: usize,
-        stored: &[(usize, usize)],
+        stored: P,
         v: &[T],
         mirror: impl Fn(T) -> T,
         general: bool,
     ) -> Vec<T> {
         let mut out = vec![T::default(); total];
-        for (&(i, j), &x) in stored.iter().zip(v) {
+        for ((i, j), &x) in stored.zip(v) {
             out[i + j * m] = x;
             if !general && i != j {
                 out[j + i * m] = mirror(x);
@@ -815,14 +821,13 @@ fn read_array(
         }
         out
     }
-    let general = header.symmetry == MtxSymmetry::General;
     let (value_type, buffer) = match values {
         Parsed::Real(v) => (
             ScalarType::Float64,
             Buffer::from_vec(fill(
                 mu,
                 total_us,
-                &stored,
+                positions(),
                 &v,
                 |x: f64| if op == ValueOp::Neg { -x } else { x },
                 general,
@@ -833,7 +838,7 @@ fn read_array(
             Buffer::from_vec(fill(
                 mu,
                 total_us,
-                &stored,
+                positions(),
                 &v,
                 |x: i64| {
                     if op == ValueOp::Neg {
@@ -863,7 +868,7 @@ fn read_array(
             };
             (
                 ScalarType::ComplexFloat64,
-                Buffer::from_vec(fill(mu, total_us, &stored, &v, mirror, general)),
+                Buffer::from_vec(fill(mu, total_us, positions(), &v, mirror, general)),
             )
         }
         Parsed::Pattern(_) => {

@@ -229,6 +229,20 @@ const MALFORMED: &[(&str, &str, u64, &str)] = &[
         6,
         "expected 4 values, found 3",
     ),
+    // A size line that promises far more values than the file holds fails at the end of the
+    // file, without first allocating for what it promised (fuzz finding oom-452fd12: `7 47758074`).
+    (
+        "array_size_line_lies",
+        "%%MatrixMarket matrix array real general\n1000000 1000000\n1\n",
+        4,
+        "expected 1000000000000 values, found 1",
+    ),
+    (
+        "symmetric_array_size_line_lies",
+        "%%MatrixMarket matrix array integer symmetric\n4000000 4000000\n1\n",
+        4,
+        "expected 8000002000000 values, found 1",
+    ),
     (
         "row_out_of_range",
         "%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 1\n4 1 1\n",
