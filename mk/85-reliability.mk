@@ -11,8 +11,9 @@ CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TOOLS := $(CURDIR)/target/tools
 CARGO_FUZZ := $(FUZZ_TOOLS)/bin/cargo-fuzz
 FUZZ_TARGETS := descriptor dlpack_import mtx_read npy_read h5_read convert
-# h5_read is left out of the CI smoke: in its first runs it stalled (262 executions in minutes,
-# inside libhdf5 on a mutated file; not yet diagnosed, see docs/reliability.md).
+# h5_read is left out of the CI smoke: a mutated file makes libhdf5 1.10.8 spin inside
+# H5C_protect while H5Aread converts the variable-length `binsparse` attribute from a corrupt
+# global heap (no return within 120 s; see docs/reliability.md). `make fuzz` still runs it.
 FUZZ_SMOKE_TARGETS ?= descriptor dlpack_import mtx_read npy_read convert
 FUZZ_SMOKE_SECONDS ?= 60
 FUZZ_SECONDS ?= 600
@@ -55,6 +56,7 @@ endef
 fuzz-smoke: fuzz-build
 	$(call run_fuzz,target/fuzz-smoke-corpus,$(FUZZ_SMOKE_SECONDS),$(FUZZ_SMOKE_TARGETS))
 	@rm -rf target/fuzz-smoke-corpus
+	@if [ -n "$(CI)" ]; then rm -rf target/fuzz; fi
 
 fuzz: fuzz-build
 	$(call run_fuzz,$(FUZZ_CORPUS),$(FUZZ_SECONDS),$(FUZZ_TARGETS))
@@ -85,7 +87,7 @@ valgrind-smoke: py-build
 		--log-file=target/valgrind-smoke.log $(VPY) tests/valgrind/smoke.py
 	$(VPY) tests/valgrind/check_log.py target/valgrind-smoke.log
 
-# Not in CI yet (`make test` does not run these): the first full fuzz-smoke of a fresh clone found
-# an open mtx_read finding (a 4 GiB allocation sized from a Matrix Market header; saved in
-# fuzz/open-findings/mtx_read/oom-*), and asan / valgrind-smoke were written but not yet run to
-# completion. docs/reliability.md lists what each needs before it joins TEST_STEPS.
+# In `make test`: the fuzz smoke (five targets; h5_read stalls inside libhdf5, see
+# docs/reliability.md) and ASan. valgrind-smoke, fuzz and fuzz-py stay manual: they take long
+# on two cores and their figures belong in docs/reliability.md, not in every CI run.
+TEST_STEPS += fuzz-smoke asan

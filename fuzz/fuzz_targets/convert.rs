@@ -215,7 +215,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if !hostile {
         // binsparse COO is canonical (sorted, unique): the valid input is the canonical one.
-        let mut e: Vec<(i64, i64, i64)> = (0..rows.len()).map(|k| (rows[k], cols[k], vals[k])).collect();
+        let mut e: Vec<(i64, i64, i64)> = (0..rows.len())
+            .map(|k| (rows[k], cols[k], vals[k]))
+            .collect();
         e.sort_by_key(|t| (t.0, t.1));
         e.dedup_by_key(|t| (t.0, t.1));
         rows = e.iter().map(|t| t.0).collect();
@@ -242,7 +244,10 @@ fuzz_target!(|data: &[u8]| {
         };
         v.iter().all(|&x| x >= 0 && x <= max && (x as u64) < d)
     };
-    let valid_input = in_range(&rows, m, idx_type) && in_range(&cols, n, idx_type);
+    // Valid means in range and canonical: binsparse COO is sorted by (row, column) with no
+    // duplicates, so validation must reject an unsorted or repeated hostile input too.
+    let canonical = (1..rows.len()).all(|k| (rows[k - 1], cols[k - 1]) < (rows[k], cols[k]));
+    let valid_input = in_range(&rows, m, idx_type) && in_range(&cols, n, idx_type) && canonical;
     let Ok(d) = Descriptor::new(
         F::Coor.into(),
         vec![m, n],

@@ -364,3 +364,27 @@ fn dense_formats_need_no_structure_check() {
     let a = SparseArray::try_new(d, [("values", Buffer::from_vec(vec![0.0f64; 6]))]).unwrap();
     a.validate_full().unwrap();
 }
+
+#[test]
+fn unsorted_coo_in_range_is_rejected() {
+    // The convert fuzzer's input fuzz/regressions/convert/unsorted-hostile-d5dfea6: every index in
+    // range, but rows out of order. binsparse COO is sorted by (row, column), so the full tier
+    // must reject it (the finding was the fuzz oracle calling this valid, not the validator).
+    let d = desc(
+        r#""format": "COOR", "shape": [2292, 3321], "number_of_stored_values": 2,
+           "data_types": {"indices_0": "int32", "indices_1": "int32", "values": "int64"}"#,
+    );
+    let a = SparseArray::try_new(
+        d,
+        [
+            ("indices_0", Buffer::from_vec(vec![509i32, 253])),
+            ("indices_1", Buffer::from_vec(vec![1i32, 2047])),
+            ("values", Buffer::from_vec(vec![0i64, 2])),
+        ],
+    )
+    .unwrap();
+    match a.validate_full() {
+        Err(ArrayError::Structure { position, .. }) => assert_eq!(position, 1),
+        other => panic!("expected a structure error at entry 1, got {other:?}"),
+    }
+}
