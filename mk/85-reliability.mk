@@ -87,7 +87,6 @@ valgrind-smoke: py-build
 		--log-file=target/valgrind-smoke.log $(VPY) tests/valgrind/smoke.py
 	$(VPY) tests/valgrind/check_log.py target/valgrind-smoke.log
 
-# In `make test`: the fuzz smoke (five targets; h5_read stalls inside libhdf5, see
-# docs/reliability.md) and ASan. valgrind-smoke, fuzz and fuzz-py stay manual: they take long
-# on two cores and their figures belong in docs/reliability.md, not in every CI run.
-TEST_STEPS += fuzz-smoke asan
+# Not in `make test` yet: fuzz-smoke (five targets) and asan pass when run by hand, but their
+# cost inside the 45-minute CI budget has not been measured from a fresh clone (the fuzz build
+# alone took about 10 minutes here). They join TEST_STEPS once that run is done.
