@@ -76,9 +76,15 @@ pub enum EngineError {
     /// A CUDA kernel could not be compiled, checked against its PTX, or launched.
     #[error(transparent)]
     Cuda(#[from] sparsebridge_buffer::cuda::KernelError),
-    /// The conversion is not implemented for this source, target or device.
+    /// The conversion is not implemented for this source, target or device: an honest gap,
+    /// which the caller may work around (another format, another device).
     #[error("unsupported conversion: {0}")]
     Unsupported(String),
+    /// A state the engine's own checks rule out was reached (a kernel or bookkeeping bug, not a
+    /// property of the input). Kept apart from [`EngineError::Unsupported`] so that a caller
+    /// never retries or works around a bug, and so that reports can ask for a bug report.
+    #[error("internal error in the conversion engine (please report): {0}")]
+    Internal(String),
     /// `copy = false` was requested, but the conversion needs new memory.
     #[error("the conversion to {target} needs a copy, but copy=false was requested")]
     CopyRequired {
@@ -248,7 +254,7 @@ macro_rules! with_carrier {
                 $body
             }
             other => {
-                return Err(EngineError::Unsupported(format!("values of {other} bytes")));
+                return Err(EngineError::Internal(format!("values of {other} bytes")));
             }
         }
     };
@@ -355,8 +361,8 @@ macro_rules! with_work_index {
                 $body
             }
             other => {
-                return Err(EngineError::Unsupported(format!(
-                    "work index dtype {other:?} (a bug: expected u32 or u64)"
+                return Err(EngineError::Internal(format!(
+                    "work index dtype {other:?} (expected u32 or u64)"
                 )));
             }
         }
@@ -467,7 +473,7 @@ fn get(array: &SparseArray, name: &str) -> Result<Buffer, EngineError> {
     array
         .array(name)
         .cloned()
-        .ok_or_else(|| EngineError::Unsupported(format!("missing array {name}")))
+        .ok_or_else(|| EngineError::Internal(format!("missing array {name}")))
 }
 
 fn extents(d: &Descriptor) -> Result<Vec<usize>, EngineError> {
@@ -492,20 +498,20 @@ fn aligned_as(buffer: &Buffer, dtype: DType) -> Result<Buffer, EngineError> {
 fn first<T: Copy>(s: &[T], what: &str) -> Result<T, EngineError> {
     s.first()
         .copied()
-        .ok_or_else(|| EngineError::Unsupported(format!("empty {what} array")))
+        .ok_or_else(|| EngineError::Internal(format!("empty {what} array")))
 }
 
 /// A typed view of a value buffer whose elements are stored as `E`.
 fn typed<T: bytemuck::Pod, E: Element>(buffer: &Buffer) -> Result<&[T], EngineError> {
     bytemuck::try_cast_slice(buffer.as_slice::<E>()?)
-        .map_err(|e| EngineError::Unsupported(format!("value view: {e}")))
+        .map_err(|e| EngineError::Internal(format!("value view: {e}")))
 }
 
 /// A buffer of `E` elements from typed values (same size and alignment: no copy).
 fn untyped<T: bytemuck::Pod, E: Element>(v: Vec<T>) -> Result<Buffer, EngineError> {
     bytemuck::allocation::try_cast_vec::<T, E>(v)
         .map(Buffer::from_vec)
-        .map_err(|(e, _)| EngineError::Unsupported(format!("value buffer: {e}")))
+        .map_err(|(e, _)| EngineError::Internal(format!("value buffer: {e}")))
 }
 
 fn values_vec<T>(v: Values<T>) -> Vec<T> {
@@ -1012,8 +1018,8 @@ fn convert_nd(
             (nnz, arrays)
         }
         _ => {
-            return Err(EngineError::Unsupported(format!(
-                "{} -> {}",
+            return Err(EngineError::Internal(format!(
+                "{} -> {} reached the n-d path (compressed layouts are 2-D)",
                 format_name(d.format()),
                 format_name(&target.format)
             )));
@@ -1094,8 +1100,8 @@ fn canonicalize(
             ]
         }
         _ => {
-            return Err(EngineError::Unsupported(format!(
-                "canonicalizing {}",
+            return Err(EngineError::Internal(format!(
+                "canonicalizing {} (only COO, CSR and CSC reach here)",
                 format_name(d.format())
             )));
         }
@@ -1514,7 +1520,8 @@ pub(crate) fn finish_parts(
 }
 
 fn scalar_for(dt: DType) -> Result<ScalarType, EngineError> {
-    sparsebridge_array::scalar_of(dt).ok_or_else(|| EngineError::Unsupported(format!("dtype {dt}")))
+    sparsebridge_array::scalar_of(dt)
+        .ok_or_else(|| EngineError::Internal(format!("index dtype {dt} has no binsparse type")))
 }
 
 /// Same major orientation: compress (pointers from sorted major indices), expand, or keep.
@@ -1657,7 +1664,7 @@ fn transpose_values<P: Index + Element, I: Index + Element>(
         4 => DType::U32,
         8 => DType::U64,
         16 => DType::Complex128,
-        _ => return Err(EngineError::Unsupported(format!("value dtype {dt}"))),
+        _ => return Err(EngineError::Internal(format!("value dtype {dt}"))),
     };
     let view = match p.values.reinterpret(carrier) {
         Ok(v) => v,

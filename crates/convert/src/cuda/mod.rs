@@ -172,7 +172,7 @@ fn suffix(dt: DType) -> Result<&'static str, EngineError> {
         DType::U16 => "u16",
         DType::U32 => "u32",
         DType::U64 => "u64",
-        other => return Err(EngineError::Unsupported(format!("index dtype {other}"))),
+        other => return Err(EngineError::Internal(format!("index dtype {other}"))),
     })
 }
 
@@ -183,7 +183,7 @@ fn width_suffix(dt: DType) -> Result<&'static str, EngineError> {
         4 => "b4",
         8 => "b8",
         16 => "b16",
-        _ => return Err(EngineError::Unsupported(format!("value dtype {dt}"))),
+        _ => return Err(EngineError::Internal(format!("value dtype {dt}"))),
     })
 }
 
@@ -455,7 +455,7 @@ impl Gpu {
         let get = |n: &str| {
             a.array(n)
                 .cloned()
-                .ok_or_else(|| EngineError::Unsupported(format!("missing array {n}")))
+                .ok_or_else(|| EngineError::Internal(format!("missing array {n}")))
         };
         let inner = get("indices_1")?;
         let nnz = to_u64(inner.len());
@@ -598,8 +598,8 @@ fn host_copy(array: &SparseArray) -> Result<SparseArray, EngineError> {
 fn explain_invalid(array: &SparseArray) -> EngineError {
     match host_copy(array).and_then(|h| Ok(h.validate_full()?)) {
         Err(e) => e,
-        Ok(()) => EngineError::Unsupported(
-            "the device validation failed but the host validation passed (a kernel bug)".into(),
+        Ok(()) => EngineError::Internal(
+            "the device validation failed but the host validation passed".into(),
         ),
     }
 }
@@ -614,9 +614,9 @@ fn explain_not_canonicalizable(
 ) -> EngineError {
     match host_copy(array).and_then(|h| crate::engine::convert(&h, target, options)) {
         Err(e) => e,
-        Ok(_) => EngineError::Unsupported(
+        Ok(_) => EngineError::Internal(
             "the device canonicalization found invalid pointers or indices but the CPU engine \
-             accepted the array (a kernel bug)"
+             accepted the array"
                 .into(),
         ),
     }
@@ -675,8 +675,7 @@ impl Gpu {
     /// Element `k` of an in-bounds (non-negative) index buffer, as usize.
     fn read_usize(&self, b: &Buffer, k: usize) -> Result<usize, EngineError> {
         let v = read_i128(b, k)?;
-        usize::try_from(v)
-            .map_err(|_| EngineError::Unsupported(format!("index {v} above usize (a kernel bug)")))
+        usize::try_from(v).map_err(|_| EngineError::Internal(format!("index {v} above usize")))
     }
 }
 
@@ -705,7 +704,7 @@ fn canonicalize(
         array
             .array(name)
             .cloned()
-            .ok_or_else(|| EngineError::Unsupported(format!("missing array {name}")))
+            .ok_or_else(|| EngineError::Internal(format!("missing array {name}")))
     };
     let (major, minor) = extents;
     let inner = get("indices_1")?;
@@ -923,7 +922,7 @@ pub(crate) fn convert(
         array
             .array(name)
             .cloned()
-            .ok_or_else(|| EngineError::Unsupported(format!("missing array {name}")))
+            .ok_or_else(|| EngineError::Internal(format!("missing array {name}")))
     };
     let p = Parts {
         major,
