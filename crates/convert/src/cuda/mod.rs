@@ -1,4 +1,4 @@
-//! The CUDA engine: [`crate::engine::convert`] on a `Device::Cuda(n)` array runs here, with the
+//! The CUDA engine: the router (`crate::engine`) sends a `Device::Cuda(n)` array here, with the
 //! kernels of `kernels/*.cu` compiled at run time by NVRTC (cached per device) and launched only
 //! through the typed wrappers generated from the launch table ([`table::TABLE`]), which is
 //! compared with each module's PTX when the module is loaded. Nothing goes through the host
@@ -30,11 +30,10 @@ use sparsebridge_buffer::cuda::{
 use sparsebridge_buffer::{Buffer, DType, Device};
 use sparsebridge_descriptor::{PredefinedFormat, ScalarType};
 
-use crate::engine::{
-    ConvertOptions, Converted, EngineError, Target, finish_parts, format_name, is_identity,
-    target_dtypes,
-};
+use crate::assemble::{finish_parts, format_name, is_identity, target_dtypes};
+use crate::error::EngineError;
 use crate::index::check_fits;
+use crate::target::{ConvertOptions, Converted, Target};
 use crate::{ConvertError, DuplicatePolicy, Index};
 use table::{Family, Launch, TABLE};
 
@@ -612,7 +611,7 @@ fn explain_not_canonicalizable(
     target: &Target,
     options: &ConvertOptions,
 ) -> EngineError {
-    match host_copy(array).and_then(|h| crate::engine::convert(&h, target, options)) {
+    match host_copy(array).and_then(|h| crate::host::convert(&h, target, options)) {
         Err(e) => e,
         Ok(_) => EngineError::Internal(
             "the device canonicalization found invalid pointers or indices but the CPU engine \
@@ -680,7 +679,7 @@ impl Gpu {
 }
 
 /// A canonical copy, on the device, of a COOR/COOC/CSR/CSC array that failed the device
-/// validation: the CPU engine's `canonicalize` (crate::engine) with the same result, array for
+/// validation: the CPU engine's `canonicalize` (crate::host) with the same result, array for
 /// array, or the same duplicate error. `Ok(None)`: the array has bad pointers or an index out
 /// of bounds (not an ordering problem); the caller returns the CPU engine's error.
 ///
@@ -871,7 +870,7 @@ fn out_minor_len(arrays: &[(String, Buffer)]) -> usize {
         .map_or(0, |(_, b)| b.len())
 }
 
-/// [`crate::engine::convert`] for an array on `Device::Cuda(ordinal)`: runs on that device.
+/// The conversion of an array on `Device::Cuda(ordinal)`, on that device.
 pub(crate) fn convert(
     array: &SparseArray,
     target: &Target,
