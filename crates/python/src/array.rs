@@ -384,22 +384,10 @@ impl Array {
                     ),
                 ));
             }
-            let moved: Result<Vec<(String, Buffer)>, _> = py.detach(|| {
-                self.inner
-                    .arrays()
-                    .iter()
-                    .map(|(n, b)| b.copy_to(target).map(|b| (n.clone(), b)))
-                    .collect()
-            });
-            let moved = moved.map_err(errors::buffer)?;
-            let validated = self.inner.is_validated();
-            let out = RustArray::try_new(self.inner.descriptor().clone(), moved)
+            // A validated array stays validated: same structure, copied bytes.
+            let out = py
+                .detach(|| self.inner.copy_to(target))
                 .map_err(errors::array)?;
-            if validated {
-                // Same structure, copied bytes: the check that passed still holds.
-                let (d, arrays) = out.into_parts();
-                return Ok((Array::wrap(RustArray::new_trusted(d, arrays, target)), true));
-            }
             Ok((Array::wrap(out), true))
         })
     }

@@ -585,12 +585,7 @@ fn layout(f: PredefinedFormat) -> Option<(bool, bool)> {
 
 /// The array with every buffer copied to the host (for explaining an error only).
 fn host_copy(array: &SparseArray) -> Result<SparseArray, EngineError> {
-    let arrays = array
-        .arrays()
-        .iter()
-        .map(|(n, b)| b.copy_to(Device::Cpu).map(|h| (n.clone(), h)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(SparseArray::try_new(array.descriptor().clone(), arrays)?)
+    Ok(array.copy_to(Device::Cpu)?)
 }
 
 /// The invalid array's exact error: copy it to the host and run the CPU validator.
@@ -902,7 +897,9 @@ pub(crate) fn convert(
     // Canonical input first: a non-canonical source is canonicalized on the device when asked.
     let mut copied = false;
     let canonical;
-    let array = if !array.is_validated() && !gpu.validate(array, s_comp, (major, minor))? {
+    // A pass is recorded on the array, so that a validated array is never checked again.
+    let valid = array.validate_with(|a| gpu.validate(a, s_comp, (major, minor)))?;
+    let array = if !valid {
         let Some(policy) = options.canonicalize else {
             return Err(explain_invalid(array));
         };
