@@ -344,18 +344,6 @@ impl Array {
             let out = py
                 .detach(|| fulfil_request(&self.inner, &requested, copy))
                 .map_err(errors::facade)?;
-            // The stored count depends on the layout (a dense format stores every element), so
-            // a requested number_of_stored_values is checked against the result.
-            if requested.nnz_known() && requested.nnz() != out.array.nnz() {
-                return Err(errors::new_err(
-                    Kind::Unsupported,
-                    format!(
-                        "requested number_of_stored_values {} differs from the {} the array has in that format",
-                        requested.nnz(),
-                        out.array.nnz()
-                    ),
-                ));
-            }
             Ok((Array::wrap(out.array), out.copied))
         })
     }
