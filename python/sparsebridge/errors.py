@@ -33,7 +33,11 @@ __all__ = [
 
 
 class BinsparseError(Exception):
-    """Base class of every sparsebridge error."""
+    """Base class of every sparsebridge error.
+
+    Raised as such (no subclass) only for an internal error: a bug in sparsebridge, not a fault
+    of the input or the request.
+    """
 
 
 class DescriptorError(BinsparseError, ValueError):

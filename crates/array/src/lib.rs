@@ -198,6 +198,23 @@ impl SparseArray {
         Ok(())
     }
 
+    /// Runs `check`, an O(nnz) structural check made elsewhere (on the device that holds the
+    /// data), unless the array is already known to be valid, and remembers a pass (`Ok(true)`)
+    /// as [`SparseArray::validate_full`] does. `Ok(false)`: invalid, nothing is recorded.
+    pub fn validate_with<E>(
+        &self,
+        check: impl FnOnce(&Self) -> Result<bool, E>,
+    ) -> Result<bool, E> {
+        if self.is_validated() {
+            return Ok(true);
+        }
+        let valid = check(self)?;
+        if valid {
+            self.validated.store(true, Ordering::Release);
+        }
+        Ok(valid)
+    }
+
     /// Whether the structure is known to be canonical (checked or produced canonical).
     pub fn is_validated(&self) -> bool {
         self.validated.load(Ordering::Acquire)
@@ -231,6 +248,32 @@ impl SparseArray {
     /// Every constituent array, in the descriptor's canonical order.
     pub fn arrays(&self) -> &[(String, Buffer)] {
         &self.arrays
+    }
+
+    /// The array on `device`: itself (shared buffers) when it is already there, else a copy of
+    /// every buffer ([`SparseArray::copy_to`]).
+    pub fn to_device(&self, device: Device) -> Result<SparseArray, ArrayError> {
+        if device == self.device {
+            return Ok(self.clone());
+        }
+        self.copy_to(device)
+    }
+
+    /// A fresh copy of every buffer on `device`, even the array's own. The structure is
+    /// unchanged (same descriptor, same lengths, copied bytes), so no check is run again and a
+    /// validated array stays validated.
+    pub fn copy_to(&self, device: Device) -> Result<SparseArray, ArrayError> {
+        let arrays = self
+            .arrays
+            .iter()
+            .map(|(n, b)| b.copy_to(device).map(|b| (n.clone(), b)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            descriptor: self.descriptor.clone(),
+            arrays,
+            device,
+            validated: AtomicBool::new(self.is_validated()),
+        })
     }
 
     /// Splits into descriptor and arrays.

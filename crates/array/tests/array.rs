@@ -388,3 +388,69 @@ fn unsorted_coo_in_range_is_rejected() {
         other => panic!("expected a structure error at entry 1, got {other:?}"),
     }
 }
+
+fn small_csr() -> SparseArray {
+    SparseArray::try_new(
+        csr_desc((2, 3), 3, "int32", "int32", "float64"),
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0i32, 2, 3])),
+            ("indices_1", Buffer::from_vec(vec![0i32, 2, 1])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0, 3.0])),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn to_device_shares_on_the_same_device_and_copy_to_copies_keeping_validation() {
+    use sparsebridge_buffer::Device;
+    let a = small_csr();
+    let same = a.to_device(Device::Cpu).unwrap();
+    for ((_, x), (_, y)) in a.arrays().iter().zip(same.arrays()) {
+        assert!(x.shares_memory_with(y));
+    }
+    // Not validated yet: a copy is not either.
+    assert!(!a.copy_to(Device::Cpu).unwrap().is_validated());
+    a.validate_full().unwrap();
+    let c = a.copy_to(Device::Cpu).unwrap();
+    assert!(c.is_validated());
+    assert_eq!(c.descriptor(), a.descriptor());
+    for ((n, x), (m, y)) in a.arrays().iter().zip(c.arrays()) {
+        assert_eq!(n, m);
+        assert!(!x.shares_memory_with(y));
+        assert_eq!(x.dtype(), y.dtype());
+    }
+    let ints = |n: &str| c.array(n).unwrap().as_slice::<i32>().unwrap().to_vec();
+    assert_eq!(ints("pointers_to_1"), [0, 2, 3]);
+    assert_eq!(ints("indices_1"), [0, 2, 1]);
+    assert_eq!(
+        c.array("values").unwrap().as_slice::<f64>().unwrap(),
+        &[1.0, 2.0, 3.0]
+    );
+}
+
+#[test]
+fn validate_with_records_a_pass_and_skips_the_check_afterwards() {
+    let a = small_csr();
+    // A failing check records nothing.
+    assert_eq!(a.validate_with(|_| Ok::<_, ()>(false)), Ok(false));
+    assert!(!a.is_validated());
+    let mut runs = 0;
+    assert_eq!(
+        a.validate_with(|_| {
+            runs += 1;
+            Ok::<_, ()>(true)
+        }),
+        Ok(true)
+    );
+    assert!(a.is_validated());
+    // Known valid: the check is not run again.
+    assert_eq!(
+        a.validate_with(|_| {
+            runs += 1;
+            Ok::<_, ()>(false)
+        }),
+        Ok(true)
+    );
+    assert_eq!(runs, 1);
+}

@@ -1,4 +1,9 @@
-//! The typed error of the conversion layer.
+//! The typed errors of the conversion layer: [`ConvertError`] for the slice kernels, and
+//! [`EngineError`] for the array-level engines, which wraps it and the lower layers' errors.
+
+use sparsebridge_array::ArrayError;
+use sparsebridge_buffer::BufferError;
+use sparsebridge_descriptor::DescriptorError;
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, ConvertError>;
@@ -121,5 +126,42 @@ pub enum ConvertError {
     SizeOverflow {
         /// The quantity being computed.
         what: &'static str,
+    },
+}
+
+/// Errors of the array-level conversion ([`crate::engine::convert`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The source array is invalid (e.g. not canonical).
+    #[error(transparent)]
+    Array(#[from] ArrayError),
+    /// The target descriptor could not be built.
+    #[error(transparent)]
+    Descriptor(#[from] DescriptorError),
+    /// A buffer operation failed.
+    #[error(transparent)]
+    Buffer(#[from] BufferError),
+    /// A conversion kernel failed (e.g. an index does not fit the target dtype, a duplicate
+    /// under [`DuplicatePolicy::Reject`](crate::DuplicatePolicy::Reject)).
+    #[error(transparent)]
+    Convert(#[from] ConvertError),
+    /// A CUDA kernel could not be compiled, checked against its PTX, or launched.
+    #[error(transparent)]
+    Cuda(#[from] sparsebridge_buffer::cuda::KernelError),
+    /// The conversion is not implemented for this source, target or device: an honest gap,
+    /// which the caller may work around (another format, another device).
+    #[error("unsupported conversion: {0}")]
+    Unsupported(String),
+    /// A state the engine's own checks rule out was reached (a kernel or bookkeeping bug, not a
+    /// property of the input). Kept apart from [`EngineError::Unsupported`] so that a caller
+    /// never retries or works around a bug, and so that reports can ask for a bug report.
+    #[error("internal error in the conversion engine (please report): {0}")]
+    Internal(String),
+    /// `copy = false` was requested, but the conversion needs new memory.
+    #[error("the conversion to {target} needs a copy, but copy=false was requested")]
+    CopyRequired {
+        /// The requested format.
+        target: String,
     },
 }

@@ -36,11 +36,14 @@
 
 #[macro_use]
 mod macros;
+mod assemble;
 pub mod cpu;
 pub mod cuda;
 pub mod engine;
 mod error;
+mod host;
 mod index;
+mod target;
 mod value;
 
 pub use error::{ConvertError, Result};

@@ -393,18 +393,6 @@ fn format_name(a: &SparseArray) -> String {
         .map_or_else(|| d.format().summary(), |f| f.name().to_owned())
 }
 
-/// Moves every constituent array to `device`.
-fn to_device(path: &Path, a: &SparseArray, device: Device) -> Result<SparseArray, IoError> {
-    if a.device() == device {
-        return Ok(a.clone());
-    }
-    let mut arrays = Vec::with_capacity(a.arrays().len());
-    for (name, b) in a.arrays() {
-        arrays.push((name.clone(), b.to_device(device).at(path)?));
-    }
-    SparseArray::try_new(a.descriptor().clone(), arrays).at(path)
-}
-
 /// `sparsebridge convert IN OUT`: reads `input`, checks its structure, converts it (format,
 /// index dtype) on `settings.device`, and writes `output` atomically (never a partial file).
 pub fn convert(
@@ -454,7 +442,7 @@ pub fn convert(
                 settings.device
             ),
         );
-        let on_device = to_device(input, &read.array, settings.device)?;
+        let on_device = read.array.to_device(settings.device).at(input)?;
         let target = Target {
             format,
             index_type: settings.index_type,
@@ -462,7 +450,7 @@ pub fn convert(
         };
         let converted =
             sparsebridge::convert(&on_device, &target, &ConvertOptions::default()).at(input)?;
-        let host = to_device(input, &converted.array, Device::Cpu)?;
+        let host = converted.array.to_device(Device::Cpu).at(input)?;
         converting.finish();
         host
     } else {

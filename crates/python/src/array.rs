@@ -344,18 +344,6 @@ impl Array {
             let out = py
                 .detach(|| fulfil_request(&self.inner, &requested, copy))
                 .map_err(errors::facade)?;
-            // The stored count depends on the layout (a dense format stores every element), so
-            // a requested number_of_stored_values is checked against the result.
-            if requested.nnz_known() && requested.nnz() != out.array.nnz() {
-                return Err(errors::new_err(
-                    Kind::Unsupported,
-                    format!(
-                        "requested number_of_stored_values {} differs from the {} the array has in that format",
-                        requested.nnz(),
-                        out.array.nnz()
-                    ),
-                ));
-            }
             Ok((Array::wrap(out.array), out.copied))
         })
     }
@@ -384,22 +372,10 @@ impl Array {
                     ),
                 ));
             }
-            let moved: Result<Vec<(String, Buffer)>, _> = py.detach(|| {
-                self.inner
-                    .arrays()
-                    .iter()
-                    .map(|(n, b)| b.copy_to(target).map(|b| (n.clone(), b)))
-                    .collect()
-            });
-            let moved = moved.map_err(errors::buffer)?;
-            let validated = self.inner.is_validated();
-            let out = RustArray::try_new(self.inner.descriptor().clone(), moved)
+            // A validated array stays validated: same structure, copied bytes.
+            let out = py
+                .detach(|| self.inner.copy_to(target))
                 .map_err(errors::array)?;
-            if validated {
-                // Same structure, copied bytes: the check that passed still holds.
-                let (d, arrays) = out.into_parts();
-                return Ok((Array::wrap(RustArray::new_trusted(d, arrays, target)), true));
-            }
             Ok((Array::wrap(out), true))
         })
     }

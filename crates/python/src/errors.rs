@@ -18,7 +18,9 @@
 //!
 //! Bad arguments (an unparsable device string, a bad `stream` or `max_version`) are plain
 //! `ValueError`, and an allocation failure is `MemoryError`, as Python conventions expect.
-//! [`guard`] turns a Rust panic into `BinsparseError` so that none reaches Python.
+//! [`guard`] turns a Rust panic into `BinsparseError` so that none reaches Python, and an
+//! [`EngineError::Internal`] (a state the engine's own checks rule out) is `BinsparseError` too:
+//! it names no fault of the caller, so no subclass that invites a workaround fits it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -202,6 +204,8 @@ pub(crate) fn engine(e: EngineError) -> PyErr {
         EngineError::Buffer(b) => buffer(b),
         EngineError::Convert(c) => convert_kernel(c),
         EngineError::CopyRequired { .. } => new_err(Kind::CopyRequired, e.to_string()),
+        // A bug of ours is no property of the request: the base class, as for a panic.
+        EngineError::Internal(_) => new_err(Kind::Base, e.to_string()),
         other => new_err(Kind::Unsupported, other.to_string()),
     }
 }

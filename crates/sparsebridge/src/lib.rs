@@ -68,8 +68,9 @@ pub enum Error {
 /// `EngineError::Unsupported`. The requested descriptor's shape must equal the array's (else
 /// [`Error::InvalidRequest`]), and its value type the array's (the protocol converts layouts,
 /// not values; an iso array requested in a dense format is the plain type; else
-/// [`Error::UnsupportedRequest`]). `copy = Some(false)` refuses any conversion that needs new
-/// memory.
+/// [`Error::UnsupportedRequest`]). A requested `number_of_stored_values` must be the count the
+/// array has in the requested format (else [`Error::UnsupportedRequest`]). `copy = Some(false)`
+/// refuses any conversion that needs new memory.
 pub fn fulfil_request(
     array: &SparseArray,
     requested: &Descriptor,
@@ -132,5 +133,15 @@ pub fn fulfil_request(
         copy,
         ..ConvertOptions::default()
     };
-    Ok(convert(array, &target, &options)?)
+    let out = convert(array, &target, &options)?;
+    // The stored count depends on the layout (a dense format stores every element), so a
+    // requested number_of_stored_values is checked against the result.
+    if requested.nnz_known() && requested.nnz() != out.array.nnz() {
+        return Err(Error::UnsupportedRequest(format!(
+            "requested number_of_stored_values {} differs from the {} the array has in that format",
+            requested.nnz(),
+            out.array.nnz()
+        )));
+    }
+    Ok(out)
 }

@@ -1,4 +1,4 @@
-//! The CUDA engine: [`crate::engine::convert`] on a `Device::Cuda(n)` array runs here, with the
+//! The CUDA engine: the router (`crate::engine`) sends a `Device::Cuda(n)` array here, with the
 //! kernels of `kernels/*.cu` compiled at run time by NVRTC (cached per device) and launched only
 //! through the typed wrappers generated from the launch table ([`table::TABLE`]), which is
 //! compared with each module's PTX when the module is loaded. Nothing goes through the host
@@ -30,11 +30,10 @@ use sparsebridge_buffer::cuda::{
 use sparsebridge_buffer::{Buffer, DType, Device};
 use sparsebridge_descriptor::{PredefinedFormat, ScalarType};
 
-use crate::engine::{
-    ConvertOptions, Converted, EngineError, Target, finish_parts, format_name, is_identity,
-    target_dtypes,
-};
+use crate::assemble::{finish_parts, format_name, is_identity, target_dtypes};
+use crate::error::EngineError;
 use crate::index::check_fits;
+use crate::target::{ConvertOptions, Converted, Target};
 use crate::{ConvertError, DuplicatePolicy, Index};
 use table::{Family, Launch, TABLE};
 
@@ -172,7 +171,7 @@ fn suffix(dt: DType) -> Result<&'static str, EngineError> {
         DType::U16 => "u16",
         DType::U32 => "u32",
         DType::U64 => "u64",
-        other => return Err(EngineError::Unsupported(format!("index dtype {other}"))),
+        other => return Err(EngineError::Internal(format!("index dtype {other}"))),
     })
 }
 
@@ -183,7 +182,7 @@ fn width_suffix(dt: DType) -> Result<&'static str, EngineError> {
         4 => "b4",
         8 => "b8",
         16 => "b16",
-        _ => return Err(EngineError::Unsupported(format!("value dtype {dt}"))),
+        _ => return Err(EngineError::Internal(format!("value dtype {dt}"))),
     })
 }
 
@@ -455,7 +454,7 @@ impl Gpu {
         let get = |n: &str| {
             a.array(n)
                 .cloned()
-                .ok_or_else(|| EngineError::Unsupported(format!("missing array {n}")))
+                .ok_or_else(|| EngineError::Internal(format!("missing array {n}")))
         };
         let inner = get("indices_1")?;
         let nnz = to_u64(inner.len());
@@ -586,20 +585,15 @@ fn layout(f: PredefinedFormat) -> Option<(bool, bool)> {
 
 /// The array with every buffer copied to the host (for explaining an error only).
 fn host_copy(array: &SparseArray) -> Result<SparseArray, EngineError> {
-    let arrays = array
-        .arrays()
-        .iter()
-        .map(|(n, b)| b.copy_to(Device::Cpu).map(|h| (n.clone(), h)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(SparseArray::try_new(array.descriptor().clone(), arrays)?)
+    Ok(array.copy_to(Device::Cpu)?)
 }
 
 /// The invalid array's exact error: copy it to the host and run the CPU validator.
 fn explain_invalid(array: &SparseArray) -> EngineError {
     match host_copy(array).and_then(|h| Ok(h.validate_full()?)) {
         Err(e) => e,
-        Ok(()) => EngineError::Unsupported(
-            "the device validation failed but the host validation passed (a kernel bug)".into(),
+        Ok(()) => EngineError::Internal(
+            "the device validation failed but the host validation passed".into(),
         ),
     }
 }
@@ -612,11 +606,11 @@ fn explain_not_canonicalizable(
     target: &Target,
     options: &ConvertOptions,
 ) -> EngineError {
-    match host_copy(array).and_then(|h| crate::engine::convert(&h, target, options)) {
+    match host_copy(array).and_then(|h| crate::host::convert(&h, target, options)) {
         Err(e) => e,
-        Ok(_) => EngineError::Unsupported(
+        Ok(_) => EngineError::Internal(
             "the device canonicalization found invalid pointers or indices but the CPU engine \
-             accepted the array (a kernel bug)"
+             accepted the array"
                 .into(),
         ),
     }
@@ -675,13 +669,12 @@ impl Gpu {
     /// Element `k` of an in-bounds (non-negative) index buffer, as usize.
     fn read_usize(&self, b: &Buffer, k: usize) -> Result<usize, EngineError> {
         let v = read_i128(b, k)?;
-        usize::try_from(v)
-            .map_err(|_| EngineError::Unsupported(format!("index {v} above usize (a kernel bug)")))
+        usize::try_from(v).map_err(|_| EngineError::Internal(format!("index {v} above usize")))
     }
 }
 
 /// A canonical copy, on the device, of a COOR/COOC/CSR/CSC array that failed the device
-/// validation: the CPU engine's `canonicalize` (crate::engine) with the same result, array for
+/// validation: the CPU engine's `canonicalize` (crate::host) with the same result, array for
 /// array, or the same duplicate error. `Ok(None)`: the array has bad pointers or an index out
 /// of bounds (not an ordering problem); the caller returns the CPU engine's error.
 ///
@@ -705,7 +698,7 @@ fn canonicalize(
         array
             .array(name)
             .cloned()
-            .ok_or_else(|| EngineError::Unsupported(format!("missing array {name}")))
+            .ok_or_else(|| EngineError::Internal(format!("missing array {name}")))
     };
     let (major, minor) = extents;
     let inner = get("indices_1")?;
@@ -872,7 +865,7 @@ fn out_minor_len(arrays: &[(String, Buffer)]) -> usize {
         .map_or(0, |(_, b)| b.len())
 }
 
-/// [`crate::engine::convert`] for an array on `Device::Cuda(ordinal)`: runs on that device.
+/// The conversion of an array on `Device::Cuda(ordinal)`, on that device.
 pub(crate) fn convert(
     array: &SparseArray,
     target: &Target,
@@ -904,7 +897,9 @@ pub(crate) fn convert(
     // Canonical input first: a non-canonical source is canonicalized on the device when asked.
     let mut copied = false;
     let canonical;
-    let array = if !array.is_validated() && !gpu.validate(array, s_comp, (major, minor))? {
+    // A pass is recorded on the array, so that a validated array is never checked again.
+    let valid = array.validate_with(|a| gpu.validate(a, s_comp, (major, minor)))?;
+    let array = if !valid {
         let Some(policy) = options.canonicalize else {
             return Err(explain_invalid(array));
         };
@@ -923,7 +918,7 @@ pub(crate) fn convert(
         array
             .array(name)
             .cloned()
-            .ok_or_else(|| EngineError::Unsupported(format!("missing array {name}")))
+            .ok_or_else(|| EngineError::Internal(format!("missing array {name}")))
     };
     let p = Parts {
         major,

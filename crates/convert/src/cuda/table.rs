@@ -115,12 +115,12 @@ macro_rules! launch_table {
                 grid: u32,
                 block: u32,
                 args: &[KernelArg],
-            ) -> Result<(), crate::engine::EngineError>;
+            ) -> Result<(), crate::error::EngineError>;
 
             $(
             #[allow(clippy::too_many_arguments, dead_code)]
             fn $fam(&self, suffix: &str, grid: u32, block: u32, $($p: rust_ty!($t)),*)
-                -> Result<(), crate::engine::EngineError> {
+                -> Result<(), crate::error::EngineError> {
                 const FAMILY: Family = Family {
                     file: $file,
                     family: stringify!($fam),

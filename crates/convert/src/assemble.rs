@@ -1,0 +1,184 @@
+//! The tail that both engines (host and CUDA) finish with: the target's dtypes resolved from
+//! the request, the identity test, the copy policy, and the output descriptor built from the
+//! new buffers. Kept below both engines so that neither reaches back into the router.
+
+use sparsebridge_array::{SparseArray, dtype_of};
+use sparsebridge_buffer::{Buffer, DType};
+use sparsebridge_descriptor::{ArrayRole, DataType, Descriptor, Format, ScalarType};
+
+use crate::error::EngineError;
+use crate::target::{ConvertOptions, Converted, Target};
+
+/// The name of a format for messages: its predefined alias, else its level summary.
+pub(crate) fn format_name(f: &Format) -> String {
+    f.alias()
+        .map_or_else(|| f.summary(), |p| p.name().to_owned())
+}
+
+/// The canonical dtype of an index scalar type.
+pub(crate) fn index_dtype(t: ScalarType) -> Result<DType, EngineError> {
+    match dtype_of(t) {
+        Some(d) if t.is_integer() => Ok(d),
+        _ => Err(EngineError::Unsupported(format!(
+            "index type {t} (index arrays need an integer type)"
+        ))),
+    }
+}
+
+/// Whether `target` is the array's own format with its own index dtypes.
+pub(crate) fn is_identity(array: &SparseArray, target: &Target) -> Result<bool, EngineError> {
+    let d = array.descriptor();
+    if *d.format() != target.format {
+        return Ok(false);
+    }
+    let want_index = target.index_type.map(index_dtype).transpose()?;
+    let want_pointer = target
+        .pointer_type
+        .or(target.index_type)
+        .map(index_dtype)
+        .transpose()?;
+    for spec in d.arrays() {
+        let want = match spec.role {
+            ArrayRole::Pointers { .. } => want_pointer,
+            ArrayRole::Indices { .. } => want_index,
+            _ => None,
+        };
+        if let (Some(w), Some(b)) = (want, array.array(&spec.name))
+            && b.dtype() != w
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The target's pointer and index dtypes: the requested ones, else the source's.
+pub(crate) fn target_dtypes(
+    target: &Target,
+    outer: &Buffer,
+    inner: &Buffer,
+    src_compressed: bool,
+) -> Result<(DType, DType), EngineError> {
+    let src_index = inner.dtype();
+    let src_pointer = if src_compressed {
+        outer.dtype()
+    } else {
+        src_index
+    };
+    resolve_dtypes(target, (src_pointer, src_index))
+}
+
+/// The target's pointer and index dtypes: the requested ones, else `(pointer, index)` defaults.
+pub(crate) fn resolve_dtypes(
+    target: &Target,
+    (src_pointer, src_index): (DType, DType),
+) -> Result<(DType, DType), EngineError> {
+    let index_t = match target.index_type {
+        Some(t) => index_dtype(t)?,
+        None => src_index,
+    };
+    let pointer_t = match (target.pointer_type, target.index_type) {
+        (Some(t), _) => index_dtype(t)?,
+        (None, Some(_)) => index_t,
+        (None, None) => src_pointer,
+    };
+    Ok((pointer_t, index_t))
+}
+
+/// The shared tail of the CPU and CUDA engines: applies the copy policy to the new named
+/// arrays, builds the target descriptor (per-array index dtypes from the buffers; fill,
+/// structure and user keys carried over; `iso` dropped for a dense target) and assembles the
+/// output on the source's device.
+pub(crate) fn finish(
+    array: &SparseArray,
+    target: &Target,
+    options: &ConvertOptions,
+    nnz: u64,
+    arrays: Vec<(String, Buffer)>,
+    mut copied: bool,
+) -> Result<Converted, EngineError> {
+    let d = array.descriptor();
+    if options.copy == Some(false) && copied {
+        return Err(EngineError::CopyRequired {
+            target: format_name(&target.format),
+        });
+    }
+    let force_copy = options.copy == Some(true);
+    let fresh = |b: Buffer| -> Result<Buffer, EngineError> {
+        Ok(
+            if force_copy && array.arrays().iter().any(|(_, s)| s.shares_memory_with(&b)) {
+                b.copy_to(b.device())?
+            } else {
+                b
+            },
+        )
+    };
+    let mut arrays = arrays
+        .into_iter()
+        .map(|(n, b)| Ok((n, fresh(b)?)))
+        .collect::<Result<Vec<_>, EngineError>>()?;
+    copied |= force_copy;
+
+    let mut value_type = d.value_type();
+    if !target.format.is_sparse() {
+        value_type.iso = false;
+    }
+    let mut builder =
+        Descriptor::builder(target.format.clone(), d.shape().to_vec(), nnz, value_type);
+    for (name, b) in &arrays {
+        if name != "values" {
+            builder = builder.array_type(name.clone(), DataType::new(scalar_for(b.dtype())?));
+        }
+    }
+    if let Some(fill) = d.fill_type() {
+        builder = builder.fill(fill);
+    }
+    if let Some(s) = d.structure() {
+        builder = builder.structure(s);
+    }
+    if d.value_type().scalar.is_extension() {
+        builder = builder.extension_types(true);
+    }
+    for (k, v) in d.user_keys() {
+        builder = builder.user_key(k.clone(), v.clone());
+    }
+    let desc = builder.build()?;
+    if let Some(fv) = array.array("fill_value") {
+        arrays.push(("fill_value".to_owned(), fv.clone()));
+    }
+    // Order as the descriptor lists its arrays.
+    arrays.sort_by_key(|(n, _)| desc.array_names().iter().position(|m| m == n));
+    let device = array.device();
+    Ok(Converted {
+        array: SparseArray::new_trusted(desc, arrays, device),
+        copied,
+    })
+}
+
+/// [`finish`] for the COOR/COOC/CSR/CSC parts `[outer, inner, values]` (the CUDA engine).
+pub(crate) fn finish_parts(
+    array: &SparseArray,
+    target: &Target,
+    options: &ConvertOptions,
+    dst_compressed: bool,
+    [outer, inner, values]: [Buffer; 3],
+    copied: bool,
+) -> Result<Converted, EngineError> {
+    let outer_name = if dst_compressed {
+        "pointers_to_1"
+    } else {
+        "indices_0"
+    };
+    let nnz = inner.len() as u64;
+    let arrays = vec![
+        (outer_name.to_owned(), outer),
+        ("indices_1".to_owned(), inner),
+        ("values".to_owned(), values),
+    ];
+    finish(array, target, options, nnz, arrays, copied)
+}
+
+fn scalar_for(dt: DType) -> Result<ScalarType, EngineError> {
+    sparsebridge_array::scalar_of(dt)
+        .ok_or_else(|| EngineError::Internal(format!("index dtype {dt} has no binsparse type")))
+}

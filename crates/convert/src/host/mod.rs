@@ -1,0 +1,245 @@
+//! The host engine: the conversion of arrays in host-accessible memory on the CPU kernels of
+//! [`crate::cpu`]. [`canon`] canonicalizes a non-canonical source first (when asked),
+//! [`matrix`] holds the 2-D core and [`nd`] the n-d COO and dense paths; all end in
+//! [`crate::assemble`], as the CUDA engine does. The formats, dense/fill semantics and
+//! canonicalization policy are documented once, on [`crate::engine`].
+
+#[macro_use]
+mod macros;
+mod canon;
+mod matrix;
+mod nd;
+
+use sparsebridge_array::SparseArray;
+use sparsebridge_buffer::{Buffer, DType, Element};
+use sparsebridge_descriptor::{Descriptor, Format, Level};
+
+use crate::assemble::{finish, format_name, is_identity};
+use crate::error::EngineError;
+use crate::target::{ConvertOptions, Converted, Target};
+use crate::{Values, cpu};
+
+/// The layout families the CPU engine handles, read from a level format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A root `sparse(rank)` level: n-d COO (`CVEC`, `COOR`, `COOC` at ranks 1 and 2).
+    Coo { rank: usize, col_major: bool },
+    /// Only dense levels: `DVEC`, `DMATR`, `DMATC`, n-d dense (row-major).
+    Dense { rank: usize, col_major: bool },
+    /// `dense(1) → sparse(1)`: `CSR`, `CSC`.
+    Compressed { col_major: bool },
+    /// `sparse(1) → sparse(1)`: `DCSR`, `DCSC`.
+    Doubly { col_major: bool },
+}
+
+impl Kind {
+    fn of(f: &Format) -> Option<Self> {
+        let col_major = match f.transpose() {
+            None => false,
+            Some([1, 0]) => true,
+            Some(_) => return None,
+        };
+        Some(match f.levels() {
+            [Level::Sparse { rank }, Level::Element] => Kind::Coo {
+                rank: *rank,
+                col_major,
+            },
+            [
+                Level::Dense { rank: 1 },
+                Level::Sparse { rank: 1 },
+                Level::Element,
+            ] => Kind::Compressed { col_major },
+            [
+                Level::Sparse { rank: 1 },
+                Level::Sparse { rank: 1 },
+                Level::Element,
+            ] => Kind::Doubly { col_major },
+            levels if !levels.iter().any(|l| matches!(l, Level::Sparse { .. })) => Kind::Dense {
+                rank: f.rank(),
+                col_major,
+            },
+            _ => return None,
+        })
+    }
+
+    fn is_dense(self) -> bool {
+        matches!(self, Kind::Dense { .. })
+    }
+}
+
+/// `buffer` cast to the integer dtype `to` (shared when it already has it).
+fn cast_index_buffer(
+    buffer: &Buffer,
+    to: DType,
+    array: &'static str,
+    copied: &mut bool,
+) -> Result<Buffer, EngineError> {
+    if buffer.dtype() == to {
+        return Ok(buffer.clone());
+    }
+    *copied = true;
+    with_index!(buffer.dtype(), A, {
+        let src = buffer.as_slice::<A>()?;
+        with_index!(to, B, {
+            let out: Vec<B> = cpu::cast_indices::<A, B>(src, array)?;
+            Ok(Buffer::from_vec(out))
+        })
+    })
+}
+
+/// A `'static` binsparse index-array name (`indices_0` …), for typed errors.
+fn index_name(d: usize) -> &'static str {
+    crate::cpu::index_name(d)
+}
+
+fn get(array: &SparseArray, name: &str) -> Result<Buffer, EngineError> {
+    array
+        .array(name)
+        .cloned()
+        .ok_or_else(|| EngineError::Internal(format!("missing array {name}")))
+}
+
+fn extents(d: &Descriptor) -> Result<Vec<usize>, EngineError> {
+    d.shape()
+        .iter()
+        .map(|&v| {
+            usize::try_from(v)
+                .map_err(|_| EngineError::Unsupported(format!("extent {v} above usize")))
+        })
+        .collect()
+}
+
+/// `buffer`, or an aligned copy when a foreign buffer is misaligned for `dtype`.
+fn aligned_as(buffer: &Buffer, dtype: DType) -> Result<Buffer, EngineError> {
+    Ok(match buffer.reinterpret(dtype) {
+        Ok(v) => v,
+        Err(_) => buffer.copy_to(buffer.device())?.reinterpret(dtype)?,
+    })
+}
+
+/// The first element of a one-element (iso or fill) array.
+fn first<T: Copy>(s: &[T], what: &str) -> Result<T, EngineError> {
+    s.first()
+        .copied()
+        .ok_or_else(|| EngineError::Internal(format!("empty {what} array")))
+}
+
+/// A typed view of a value buffer whose elements are stored as `E`.
+fn typed<T: bytemuck::Pod, E: Element>(buffer: &Buffer) -> Result<&[T], EngineError> {
+    bytemuck::try_cast_slice(buffer.as_slice::<E>()?)
+        .map_err(|e| EngineError::Internal(format!("value view: {e}")))
+}
+
+/// A buffer of `E` elements from typed values (same size and alignment: no copy).
+fn untyped<T: bytemuck::Pod, E: Element>(v: Vec<T>) -> Result<Buffer, EngineError> {
+    bytemuck::allocation::try_cast_vec::<T, E>(v)
+        .map(Buffer::from_vec)
+        .map_err(|(e, _)| EngineError::Internal(format!("value buffer: {e}")))
+}
+
+fn values_vec<T>(v: Values<T>) -> Vec<T> {
+    match v {
+        Values::Array(a) => a,
+        Values::Iso(x) => vec![x],
+    }
+}
+
+/// The `fill_value` array when present (it must have the values' dtype).
+fn fill_value(array: &SparseArray) -> Result<Option<Buffer>, EngineError> {
+    let Some(fv) = array.array("fill_value") else {
+        return Ok(None);
+    };
+    let values = get(array, "values")?;
+    if fv.dtype() != values.dtype() {
+        return Err(EngineError::Unsupported(format!(
+            "fill_value of dtype {} with values of dtype {} (sparse <-> dense needs one dtype)",
+            fv.dtype(),
+            values.dtype()
+        )));
+    }
+    Ok(Some(fv.clone()))
+}
+
+/// Index arrays brought to one dtype (their own when they agree, else u64).
+fn common_indices(idx: &[Buffer]) -> Result<(DType, Vec<Buffer>), EngineError> {
+    let same = idx.windows(2).all(|w| w[0].dtype() == w[1].dtype());
+    let work = match idx.first() {
+        Some(b) if same => b.dtype(),
+        _ => DType::U64,
+    };
+    let mut scratch = false;
+    let cast = idx
+        .iter()
+        .enumerate()
+        .map(|(k, b)| cast_index_buffer(b, work, index_name(k), &mut scratch))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((work, cast))
+}
+
+/// Convert a host-accessible `array` to `target` on the CPU.
+pub(crate) fn convert(
+    array: &SparseArray,
+    target: &Target,
+    options: &ConvertOptions,
+) -> Result<Converted, EngineError> {
+    if !array.device().is_host_accessible() {
+        return Err(EngineError::Internal(format!(
+            "the host engine was given an array on {}",
+            array.device()
+        )));
+    }
+    let d = array.descriptor();
+    if d.rank() != target.format.rank() {
+        return Err(EngineError::Unsupported(format!(
+            "{} -> {}: the target has rank {}, the array {}",
+            format_name(d.format()),
+            format_name(&target.format),
+            target.format.rank(),
+            d.rank()
+        )));
+    }
+    let src = Kind::of(d.format());
+    // Canonical input first (cached when already checked).
+    let mut copied = false;
+    let canonical;
+    let array = match (array.validate_full(), options.canonicalize, src) {
+        (Ok(()), _, _) => array,
+        (Err(_), Some(policy), Some(k @ (Kind::Coo { .. } | Kind::Compressed { .. }))) => {
+            canonical = canon::canonicalize(array, k, policy)?;
+            copied = true;
+            &canonical
+        }
+        (Err(e), _, _) => return Err(e.into()),
+    };
+    if is_identity(array, target)? {
+        let arrays = array
+            .arrays()
+            .iter()
+            .filter(|(n, _)| n != "fill_value")
+            .cloned()
+            .collect();
+        return finish(array, target, options, array.nnz(), arrays, copied);
+    }
+    let unsupported = || {
+        EngineError::Unsupported(format!(
+            "{} -> {} (the CPU engine handles the predefined formats, n-d COO and n-d dense)",
+            format_name(array.descriptor().format()),
+            format_name(&target.format)
+        ))
+    };
+    let (Some(src), Some(dst)) = (src, Kind::of(&target.format)) else {
+        return Err(unsupported());
+    };
+    if array.descriptor().structure().is_some() && src.is_dense() != dst.is_dense() {
+        return Err(EngineError::Unsupported(format!(
+            "{} -> {} with a declared structure (sparse <-> dense would need mirroring)",
+            format_name(array.descriptor().format()),
+            format_name(&target.format)
+        )));
+    }
+    if target.format.rank() == 2 {
+        matrix::convert_2d(array, src, dst, target, options, copied)
+    } else {
+        nd::convert_nd(array, src, dst, target, options, copied)
+    }
+}
