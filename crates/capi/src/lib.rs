@@ -145,7 +145,7 @@ fn on_cpu(array: &SparseArray) -> Result<SparseArray, CapiError> {
 pub fn convert_request(array: &SparseArray, request: &str) -> Result<SparseArray, CapiError> {
     array.validate_full()?;
     if request.trim_start().starts_with('{') {
-        let requested = tensor::parse_descriptor(request)?;
+        let requested = tensor::parse_request(request)?;
         let out = fulfil_request(array, &requested, None)?;
         // The stored count depends on the layout (a dense format stores every element).
         if requested.nnz_known() && requested.nnz() != out.array.nnz() {

@@ -159,6 +159,7 @@ unsafe extern "C" fn release(p: *mut SBSparseTensor) {
         return;
     }
     let outcome = std::panic::catch_unwind(|| {
+        crate::fault::maybe_panic("the SBSparseTensor deleter");
         let was_live = live()
             .as_mut()
             .is_some_and(|s| s.remove(&(p as usize)));
@@ -237,6 +238,12 @@ unsafe fn utf8<'a>(p: *const c_char, what: &str, code: i32) -> Result<&'a str, C
 /// Parses a descriptor (strict reader).
 pub fn parse_descriptor(text: &str) -> Result<Descriptor, CapiError> {
     Ok(Descriptor::parse(text, &ParseOptions::default())?.descriptor)
+}
+
+/// Parses a conversion request's descriptor (lenient: `number_of_stored_values` may be
+/// omitted, as in `__binsparse__(descriptor=...)`).
+pub fn parse_request(text: &str) -> Result<Descriptor, CapiError> {
+    Ok(Descriptor::parse(text, &ParseOptions::lenient())?.descriptor)
 }
 
 /// The parts of a tensor: descriptor text, names and DLPack arrays.
