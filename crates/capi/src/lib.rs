@@ -31,6 +31,8 @@ use sparsebridge::{
 use sparsebridge_buffer::dlpack::DLManagedTensorVersioned;
 use sparsebridge_io::{ReadOptions, WriteOptions};
 
+#[cfg(feature = "pyo3")]
+pub mod capsule;
 pub mod error;
 pub mod tensor;
 
