@@ -50,9 +50,8 @@ pub fn to_capsule(py: Python<'_>, array: SparseArray) -> PyResult<Bound<'_, PyCa
         .ok_or_else(|| PyValueError::new_err("export produced a NULL tensor"))?;
     // SAFETY: `ptr` is a live tensor the capsule now owns: its destructor releases it unless a
     // consumer renamed the capsule; it touches no Python object and is safe on any thread.
-    let capsule = unsafe {
-        PyCapsule::new_with_pointer_and_destructor(py, ptr, CAPSULE_NAME, Some(destroy))
-    };
+    let capsule =
+        unsafe { PyCapsule::new_with_pointer_and_destructor(py, ptr, CAPSULE_NAME, Some(destroy)) };
     capsule.inspect_err(|_| {
         // SAFETY: the capsule was not made, so the tensor is still ours alone.
         if let Some(d) = unsafe { (*p).deleter } {

@@ -38,8 +38,8 @@ pub mod tensor;
 
 pub use error::{
     CapiError, SB_E_ARRAY, SB_E_DESCRIPTOR, SB_E_DEVICE, SB_E_DLPACK, SB_E_INVALID_ARGUMENT,
-    SB_E_IO, SB_E_NULL, SB_E_PANIC, SB_E_RELEASED, SB_E_STRUCTURE, SB_E_UNSUPPORTED,
-    SB_E_VERSION, SB_OK, last_error,
+    SB_E_IO, SB_E_NULL, SB_E_PANIC, SB_E_RELEASED, SB_E_STRUCTURE, SB_E_UNSUPPORTED, SB_E_VERSION,
+    SB_OK, last_error,
 };
 pub use tensor::{SBDeleter, SBSparseTensor, SBVersion};
 

@@ -100,7 +100,10 @@ pub fn export(array: SparseArray) -> Result<*mut SBSparseTensor, CapiError> {
     let mut exported = Vec::with_capacity(array.arrays().len());
     for (name, buffer) in array.arrays() {
         names.push(CString::new(name.as_str()).map_err(|_| {
-            CapiError::new(SB_E_ARRAY, format!("array name {name:?} holds a NUL character"))
+            CapiError::new(
+                SB_E_ARRAY,
+                format!("array name {name:?} holds a NUL character"),
+            )
         })?);
         exported.push(export_versioned(buffer.clone())?);
     }
@@ -160,9 +163,7 @@ unsafe extern "C" fn release(p: *mut SBSparseTensor) {
     }
     let outcome = std::panic::catch_unwind(|| {
         crate::fault::maybe_panic("the SBSparseTensor deleter");
-        let was_live = live()
-            .as_mut()
-            .is_some_and(|s| s.remove(&(p as usize)));
+        let was_live = live().as_mut().is_some_and(|s| s.remove(&(p as usize)));
         if !was_live {
             return Err(CapiError::new(
                 SB_E_RELEASED,

@@ -30,7 +30,12 @@ fn mtx_tensor(dir: &tempfile::TempDir) -> *mut SBSparseTensor {
     std::fs::write(&p, MTX).unwrap();
     let path = cstr(p.to_str().unwrap());
     let mut out = std::ptr::null_mut();
-    assert_eq!(unsafe { sb_read(path.as_ptr(), &mut out) }, SB_OK, "{}", last_error());
+    assert_eq!(
+        unsafe { sb_read(path.as_ptr(), &mut out) },
+        SB_OK,
+        "{}",
+        last_error()
+    );
     out
 }
 
@@ -42,12 +47,22 @@ fn free(x: *mut SBSparseTensor) {
 fn dense_of(x: *const SBSparseTensor) -> Vec<Vec<f64>> {
     let mut coo = std::ptr::null_mut();
     let req = cstr("COOR");
-    assert_eq!(unsafe { sb_convert(x, req.as_ptr(), &mut coo) }, SB_OK, "{}", last_error());
+    assert_eq!(
+        unsafe { sb_convert(x, req.as_ptr(), &mut coo) },
+        SB_OK,
+        "{}",
+        last_error()
+    );
     let t = unsafe { &*coo };
     let arr = |k: usize| unsafe {
         let name = CStr::from_ptr(*t.names.add(k)).to_str().unwrap().to_owned();
         let dl = &(**t.arrays.add(k)).dl_tensor;
-        (name, dl.data as *const u8, *dl.shape as usize, dl.dtype.bits)
+        (
+            name,
+            dl.data as *const u8,
+            *dl.shape as usize,
+            dl.dtype.bits,
+        )
     };
     let mut rows = vec![];
     let mut cols = vec![];
@@ -64,9 +79,15 @@ fn dense_of(x: *const SBSparseTensor) -> Vec<Vec<f64>> {
                         .collect(),
                     b => panic!("index bits {b}"),
                 };
-                if name == "indices_0" { rows = s } else { cols = s }
+                if name == "indices_0" {
+                    rows = s
+                } else {
+                    cols = s
+                }
             }
-            "values" => vals = unsafe { std::slice::from_raw_parts(data.cast::<f64>(), n) }.to_vec(),
+            "values" => {
+                vals = unsafe { std::slice::from_raw_parts(data.cast::<f64>(), n) }.to_vec()
+            }
             other => panic!("unexpected {other}"),
         }
     }
@@ -86,13 +107,28 @@ fn every_predefined_matrix_format_round_trips() {
     for f in PredefinedFormat::ALL.iter().filter(|f| f.rank() == 2) {
         let mut y = std::ptr::null_mut();
         let req = cstr(f.name());
-        assert_eq!(unsafe { sb_convert(x, req.as_ptr(), &mut y) }, SB_OK, "{f:?}: {}", last_error());
+        assert_eq!(
+            unsafe { sb_convert(x, req.as_ptr(), &mut y) },
+            SB_OK,
+            "{f:?}: {}",
+            last_error()
+        );
         assert_eq!(unsafe { sb_validate(y) }, SB_OK);
         let path = dir.path().join(format!("{}.bsp", f.name()));
         let p = cstr(path.to_str().unwrap());
-        assert_eq!(unsafe { sb_write(p.as_ptr(), y) }, SB_OK, "{}", last_error());
+        assert_eq!(
+            unsafe { sb_write(p.as_ptr(), y) },
+            SB_OK,
+            "{}",
+            last_error()
+        );
         let mut z = std::ptr::null_mut();
-        assert_eq!(unsafe { sb_read(p.as_ptr(), &mut z) }, SB_OK, "{}", last_error());
+        assert_eq!(
+            unsafe { sb_read(p.as_ptr(), &mut z) },
+            SB_OK,
+            "{}",
+            last_error()
+        );
         let d = unsafe { CStr::from_ptr((*z).descriptor) }.to_str().unwrap();
         assert!(d.contains(&format!("\"{}\"", f.name())), "{d}");
         assert_eq!(dense_of(z), oracle(), "{f:?}");
@@ -119,7 +155,8 @@ unsafe extern "C" fn counted(p: *mut DLManagedTensorVersioned) {
 
 fn caller_tensor<T: Copy>(v: &[T], code: u8) -> *mut DLManagedTensorVersioned {
     use dlpark::ffi::*;
-    let bytes = unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) };
+    let bytes =
+        unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) };
     let mut b = Box::new(Caller {
         managed: DLManagedTensorVersioned {
             version: DLPackVersion { major: 1, minor: 3 },
@@ -128,9 +165,16 @@ fn caller_tensor<T: Copy>(v: &[T], code: u8) -> *mut DLManagedTensorVersioned {
             flags: dlpark::DlpackFlags::empty(),
             dl_tensor: DLTensor {
                 data: std::ptr::null_mut(),
-                device: DLDevice { device_type: DLDeviceType(1), device_id: 0 },
+                device: DLDevice {
+                    device_type: DLDeviceType(1),
+                    device_id: 0,
+                },
                 ndim: 1,
-                dtype: DLDataType { code: DLDataTypeCode(code), bits: (8 * size_of::<T>()) as u8, lanes: 1 },
+                dtype: DLDataType {
+                    code: DLDataTypeCode(code),
+                    bits: (8 * size_of::<T>()) as u8,
+                    lanes: 1,
+                },
                 shape: std::ptr::null_mut(),
                 strides: std::ptr::null_mut(),
                 byte_offset: 0,
@@ -171,12 +215,23 @@ fn from_parts_zero_copy_ownership_and_hostile_input() {
     // Success: zero copy, deleters exactly once, after every sharing tensor is released.
     DELETED.store(0, Ordering::SeqCst);
     let parts = csr_parts(&[0, 2, 1]);
-    let inputs: Vec<usize> = parts.iter().map(|&p| unsafe { (*p).dl_tensor.data as usize }).collect();
+    let inputs: Vec<usize> = parts
+        .iter()
+        .map(|&p| unsafe { (*p).dl_tensor.data as usize })
+        .collect();
     let mut x = std::ptr::null_mut();
-    assert_eq!(unsafe { sb_from_parts(d.as_ptr(), 3, np.as_ptr(), parts.as_ptr(), &mut x) }, SB_OK, "{}", last_error());
+    assert_eq!(
+        unsafe { sb_from_parts(d.as_ptr(), 3, np.as_ptr(), parts.as_ptr(), &mut x) },
+        SB_OK,
+        "{}",
+        last_error()
+    );
     let t = unsafe { &*x };
     for k in 0..3 {
-        assert_eq!(unsafe { (**t.arrays.add(k)).dl_tensor.data as usize }, inputs[k]);
+        assert_eq!(
+            unsafe { (**t.arrays.add(k)).dl_tensor.data as usize },
+            inputs[k]
+        );
     }
     assert_eq!(unsafe { sb_validate(x) }, SB_OK);
     let mut same = std::ptr::null_mut();
@@ -184,7 +239,11 @@ fn from_parts_zero_copy_ownership_and_hostile_input() {
     assert_eq!(unsafe { sb_convert(x, req.as_ptr(), &mut same) }, SB_OK);
     let deleter = t.deleter.unwrap();
     unsafe { deleter(x) };
-    assert_eq!(DELETED.load(Ordering::SeqCst), 0, "still shared by the conversion");
+    assert_eq!(
+        DELETED.load(Ordering::SeqCst),
+        0,
+        "still shared by the conversion"
+    );
     // A second call through the API is detected and ignored.
     unsafe { deleter(x) };
     assert!(last_error().contains("not live"), "{}", last_error());
@@ -195,7 +254,11 @@ fn from_parts_zero_copy_ownership_and_hostile_input() {
     let sentinel = 0x1 as *mut SBSparseTensor;
     let hostile: Vec<(&str, String, i32)> = vec![
         ("malformed", "{not json".into(), SB_E_DESCRIPTOR),
-        ("wrong dtype", CSR.replace("\"values\": \"float64\"", "\"values\": \"int32\""), SB_E_ARRAY),
+        (
+            "wrong dtype",
+            CSR.replace("\"values\": \"float64\"", "\"values\": \"int32\""),
+            SB_E_ARRAY,
+        ),
         ("wrong shape", CSR.replace("[2, 3]", "[5, 3]"), SB_E_ARRAY),
         ("wrong nnz", CSR.replace(": 3,", ": 4,"), SB_E_ARRAY),
     ];
@@ -217,16 +280,45 @@ fn from_parts_zero_copy_ownership_and_hostile_input() {
     let bad = CString::new(vec![b'{', 0xff, b'}']).unwrap();
     let parts = csr_parts(&[0, 2, 1]);
     let mut out = sentinel;
-    assert_eq!(unsafe { sb_from_parts(bad.as_ptr(), 3, np.as_ptr(), parts.as_ptr(), &mut out) }, SB_E_DESCRIPTOR);
+    assert_eq!(
+        unsafe { sb_from_parts(bad.as_ptr(), 3, np.as_ptr(), parts.as_ptr(), &mut out) },
+        SB_E_DESCRIPTOR
+    );
     // NULLs and counts.
-    assert_eq!(unsafe { sb_from_parts(std::ptr::null(), 3, np.as_ptr(), parts.as_ptr(), &mut out) }, SB_E_NULL);
-    assert_eq!(unsafe { sb_from_parts(d.as_ptr(), -1, np.as_ptr(), parts.as_ptr(), &mut out) }, SB_E_INVALID_ARGUMENT);
-    assert_eq!(unsafe { sb_from_parts(d.as_ptr(), 3, std::ptr::null(), parts.as_ptr(), &mut out) }, SB_E_NULL);
-    assert_eq!(unsafe { sb_from_parts(d.as_ptr(), 3, np.as_ptr(), parts.as_ptr(), std::ptr::null_mut()) }, SB_E_NULL);
-    assert_eq!(unsafe { sb_from_parts(d.as_ptr(), 2, np.as_ptr(), parts.as_ptr(), &mut out) }, SB_E_ARRAY);
+    assert_eq!(
+        unsafe { sb_from_parts(std::ptr::null(), 3, np.as_ptr(), parts.as_ptr(), &mut out) },
+        SB_E_NULL
+    );
+    assert_eq!(
+        unsafe { sb_from_parts(d.as_ptr(), -1, np.as_ptr(), parts.as_ptr(), &mut out) },
+        SB_E_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        unsafe { sb_from_parts(d.as_ptr(), 3, std::ptr::null(), parts.as_ptr(), &mut out) },
+        SB_E_NULL
+    );
+    assert_eq!(
+        unsafe {
+            sb_from_parts(
+                d.as_ptr(),
+                3,
+                np.as_ptr(),
+                parts.as_ptr(),
+                std::ptr::null_mut(),
+            )
+        },
+        SB_E_NULL
+    );
+    assert_eq!(
+        unsafe { sb_from_parts(d.as_ptr(), 2, np.as_ptr(), parts.as_ptr(), &mut out) },
+        SB_E_ARRAY
+    );
     // A wrong DLPack major version is rejected without calling its deleter.
     unsafe { (*parts[2]).version.major = 2 };
-    assert_eq!(unsafe { sb_from_parts(d.as_ptr(), 3, np.as_ptr(), parts.as_ptr(), &mut out) }, SB_E_DLPACK);
+    assert_eq!(
+        unsafe { sb_from_parts(d.as_ptr(), 3, np.as_ptr(), parts.as_ptr(), &mut out) },
+        SB_E_DLPACK
+    );
     assert_eq!(out, sentinel);
     for p in parts {
         unsafe { counted(p) };
@@ -234,18 +326,37 @@ fn from_parts_zero_copy_ownership_and_hostile_input() {
     // Out-of-range and unsorted indices: built (O(1) checks), rejected by sb_validate/convert.
     let parts = csr_parts(&[0, 9, 1]);
     let mut x = std::ptr::null_mut();
-    assert_eq!(unsafe { sb_from_parts(d.as_ptr(), 3, np.as_ptr(), parts.as_ptr(), &mut x) }, SB_OK);
-    assert_eq!(unsafe { sb_validate(x) }, SB_E_STRUCTURE, "{}", last_error());
+    assert_eq!(
+        unsafe { sb_from_parts(d.as_ptr(), 3, np.as_ptr(), parts.as_ptr(), &mut x) },
+        SB_OK
+    );
+    assert_eq!(
+        unsafe { sb_validate(x) },
+        SB_E_STRUCTURE,
+        "{}",
+        last_error()
+    );
     let mut y = sentinel;
-    assert_eq!(unsafe { sb_convert(x, req.as_ptr(), &mut y) }, SB_E_STRUCTURE);
+    assert_eq!(
+        unsafe { sb_convert(x, req.as_ptr(), &mut y) },
+        SB_E_STRUCTURE
+    );
     assert_eq!(y, sentinel);
     // A copy of a released tensor's header, and a NULL deleter, are detected.
-    let copy = SBSparseTensor { ..unsafe { std::ptr::read(x) } };
+    let copy = SBSparseTensor {
+        ..unsafe { std::ptr::read(x) }
+    };
     free(x);
     assert_eq!(unsafe { sb_validate(&copy) }, SB_E_RELEASED);
-    let no_deleter = SBSparseTensor { deleter: None, ..copy };
+    let no_deleter = SBSparseTensor {
+        deleter: None,
+        ..copy
+    };
     assert_eq!(unsafe { sb_validate(&no_deleter) }, SB_E_RELEASED);
-    let wrong_version = SBSparseTensor { version: SBVersion { major: 2, minor: 0 }, ..no_deleter };
+    let wrong_version = SBSparseTensor {
+        version: SBVersion { major: 2, minor: 0 },
+        ..no_deleter
+    };
     assert_eq!(unsafe { sb_validate(&wrong_version) }, SB_E_VERSION);
     assert_eq!(unsafe { sb_validate(std::ptr::null()) }, SB_E_NULL);
 }
@@ -261,7 +372,11 @@ fn panics_are_caught_at_the_boundary() {
     // call releases it.
     fault::panic_next();
     free(x);
-    assert!(last_error().contains("panic while releasing"), "{}", last_error());
+    assert!(
+        last_error().contains("panic while releasing"),
+        "{}",
+        last_error()
+    );
     assert_eq!(unsafe { sb_validate(x) }, SB_OK);
     free(x);
 }
@@ -276,10 +391,20 @@ fn read_errors_and_requests() {
     let dir = tempfile::tempdir().unwrap();
     let x = mtx_tensor(&dir);
     let bogus = cstr("NOPE");
-    assert_eq!(unsafe { sb_convert(x, bogus.as_ptr(), &mut out) }, SB_E_UNSUPPORTED);
+    assert_eq!(
+        unsafe { sb_convert(x, bogus.as_ptr(), &mut out) },
+        SB_E_UNSUPPORTED
+    );
     // A descriptor request: CSC with int32 indices.
-    let req = cstr(r#"{"binsparse": {"version": "0.1", "format": "CSC", "shape": [4, 5], "data_types": {"pointers_to_1": "int32", "indices_1": "int32", "values": "float64"}}}"#);
-    assert_eq!(unsafe { sb_convert(x, req.as_ptr(), &mut out) }, SB_OK, "{}", last_error());
+    let req = cstr(
+        r#"{"binsparse": {"version": "0.1", "format": "CSC", "shape": [4, 5], "data_types": {"pointers_to_1": "int32", "indices_1": "int32", "values": "float64"}}}"#,
+    );
+    assert_eq!(
+        unsafe { sb_convert(x, req.as_ptr(), &mut out) },
+        SB_OK,
+        "{}",
+        last_error()
+    );
     assert_eq!(unsafe { (**(*out).arrays).dl_tensor.dtype.bits }, 32);
     assert_eq!(dense_of(out), oracle());
     free(out);

@@ -21,17 +21,30 @@ fn struct_layout_matches_the_header() {
 
 #[test]
 fn constants_match_the_header() {
-    let header = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/sparsebridge.h")).unwrap();
+    let header = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/include/sparsebridge.h"
+    ))
+    .unwrap();
     let define = |name: &str| -> i64 {
         let line = header
             .lines()
             .find(|l| l.starts_with(&format!("#define {name} ")))
             .unwrap_or_else(|| panic!("{name} not in the header"));
         let v = line.split_whitespace().nth(2).unwrap();
-        v.trim_matches(|c| c == '(' || c == ')').trim_end_matches('u').parse().unwrap()
+        v.trim_matches(|c| c == '(' || c == ')')
+            .trim_end_matches('u')
+            .parse()
+            .unwrap()
     };
-    assert_eq!(define("SB_ABI_VERSION_MAJOR"), i64::from(SB_ABI_VERSION_MAJOR));
-    assert_eq!(define("SB_ABI_VERSION_MINOR"), i64::from(SB_ABI_VERSION_MINOR));
+    assert_eq!(
+        define("SB_ABI_VERSION_MAJOR"),
+        i64::from(SB_ABI_VERSION_MAJOR)
+    );
+    assert_eq!(
+        define("SB_ABI_VERSION_MINOR"),
+        i64::from(SB_ABI_VERSION_MINOR)
+    );
     assert_eq!(define("SB_FLAG_READ_ONLY") as u64, SB_FLAG_READ_ONLY);
     for (name, code) in [
         ("SB_OK", SB_OK),
