@@ -33,7 +33,7 @@ static int sb_failures = 0;
 enum { MAXR = 16, MAXC = 16 };
 
 /* Dense matrix of a small "coordinate real general" Matrix Market file. */
-static int oracle_dense(const char *path, double d[MAXR][MAXC], long *nrows, long *ncols) {
+static inline int oracle_dense(const char *path, double d[MAXR][MAXC], long *nrows, long *ncols) {
   FILE *f = fopen(path, "r");
   if (!f) return -1;
   char line[256];
@@ -55,13 +55,13 @@ static int oracle_dense(const char *path, double d[MAXR][MAXC], long *nrows, lon
   return 0;
 }
 
-static const DLManagedTensorVersioned *find_array(const SBSparseTensor *x, const char *name) {
+static inline const DLManagedTensorVersioned *find_array(const SBSparseTensor *x, const char *name) {
   for (int32_t i = 0; i < x->num_arrays; i++)
     if (strcmp(x->names[i], name) == 0) return x->arrays[i];
   return NULL;
 }
 
-static long read_int(const DLManagedTensorVersioned *t, long k) {
+static inline long read_int(const DLManagedTensorVersioned *t, long k) {
   const char *base = (const char *)t->dl_tensor.data + t->dl_tensor.byte_offset;
   switch (t->dl_tensor.dtype.bits) {
     case 8: return t->dl_tensor.dtype.code == kDLInt ? ((const int8_t *)base)[k] : ((const uint8_t *)base)[k];
@@ -71,12 +71,12 @@ static long read_int(const DLManagedTensorVersioned *t, long k) {
   }
 }
 
-static double read_f64(const DLManagedTensorVersioned *t, long k) {
+static inline double read_f64(const DLManagedTensorVersioned *t, long k) {
   return ((const double *)((const char *)t->dl_tensor.data + t->dl_tensor.byte_offset))[k];
 }
 
 /* Dense reconstruction of a 2-D COOR tensor from its DLPack arrays. */
-static int dense_of_coo(const SBSparseTensor *x, double d[MAXR][MAXC]) {
+static inline int dense_of_coo(const SBSparseTensor *x, double d[MAXR][MAXC]) {
   const DLManagedTensorVersioned *r = find_array(x, "indices_0"), *c = find_array(x, "indices_1"),
                                  *v = find_array(x, "values");
   if (!r || !c || !v) return -1;

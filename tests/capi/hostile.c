@@ -12,7 +12,7 @@ static DLManagedTensorVersioned tensor(void *data, int64_t *shape, uint8_t code,
   DLManagedTensorVersioned t;
   memset(&t, 0, sizeof t);
   t.version.major = 1;
-  t.version.minor = 3;
+  t.version.minor = 1; /* strides may be NULL below DLPack 1.2 */
   t.deleter = count_deleter;
   t.dl_tensor.data = data;
   t.dl_tensor.device.device_type = kDLCPU;
