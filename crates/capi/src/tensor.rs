@@ -163,7 +163,15 @@ unsafe extern "C" fn release(p: *mut SBSparseTensor) {
     }
     let outcome = std::panic::catch_unwind(|| {
         crate::fault::maybe_panic("the SBSparseTensor deleter");
-        let was_live = live().as_mut().is_some_and(|s| s.remove(&(p as usize)));
+        let was_live = {
+            let mut guard = live();
+            let removed = guard.as_mut().is_some_and(|s| s.remove(&(p as usize)));
+            if guard.as_ref().is_some_and(HashSet::is_empty) {
+                // Free the table when no tensor is live (no allocation outlives the last one).
+                *guard = None;
+            }
+            removed
+        };
         if !was_live {
             return Err(CapiError::new(
                 SB_E_RELEASED,
