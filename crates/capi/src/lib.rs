@@ -11,7 +11,7 @@
 //! | `x->deleter(x)` | the registry-checked release in [`tensor`] |
 //!
 //! The header is written by hand and is the contract; the Rust definitions here mirror it
-//! (`tests/abi.rs` checks sizes and offsets). Every entry point runs inside
+//! (the unit tests check offsets and constants against the header). Every entry point runs inside
 //! [`std::panic::catch_unwind`]: a panic becomes `SB_E_PANIC` with a message, never an unwind
 //! into C. The raw DLPack ownership handling (deferred import, export tables) lives in the buffer
 //! crate; the `unsafe` here only reads the C arguments.

@@ -211,7 +211,7 @@ pub enum Input<'a> {
     /// One of ours: its array, borrowed from the live block.
     Ours(&'a SparseArray),
     /// Another producer's: its arrays borrowed zero-copy (valid only while the tensor lives).
-    Foreign(SparseArray),
+    Foreign(Box<SparseArray>),
 }
 
 impl Input<'_> {
@@ -404,7 +404,7 @@ pub unsafe fn read<'a>(x: *const SBSparseTensor) -> Result<Input<'a>, CapiError>
     // SAFETY: the tensor's arrays are live while it is, and the result is used only during the
     // call (never committed: a borrow).
     let array = unsafe { assemble(&parts, &Ownership::new()) }?;
-    Ok(Input::Foreign(array))
+    Ok(Input::Foreign(Box::new(array)))
 }
 
 /// Takes a tensor (consumes it): its array, sharing its memory. A tensor of ours gives its

@@ -227,10 +227,10 @@ fn from_parts_zero_copy_ownership_and_hostile_input() {
         last_error()
     );
     let t = unsafe { &*x };
-    for k in 0..3 {
+    for (k, &input) in inputs.iter().enumerate() {
         assert_eq!(
             unsafe { (**t.arrays.add(k)).dl_tensor.data as usize },
-            inputs[k]
+            input
         );
     }
     assert_eq!(unsafe { sb_validate(x) }, SB_OK);
@@ -251,7 +251,7 @@ fn from_parts_zero_copy_ownership_and_hostile_input() {
     assert_eq!(DELETED.load(Ordering::SeqCst), 3);
 
     // Failures leave ownership with the caller (deleters not called) and *out untouched.
-    let sentinel = 0x1 as *mut SBSparseTensor;
+    let sentinel = std::ptr::dangling_mut::<SBSparseTensor>();
     let hostile: Vec<(&str, String, i32)> = vec![
         ("malformed", "{not json".into(), SB_E_DESCRIPTOR),
         (
@@ -409,4 +409,68 @@ fn read_errors_and_requests() {
     assert_eq!(dense_of(out), oracle());
     free(out);
     free(x);
+}
+
+// The Rust mirror of `include/sparsebridge.h` keeps the header's layout and constants (LP64
+// offsets computed by hand from the C struct). In the unit tests because the library's name
+// (`sparsebridge`) collides with the facade's in an integration test.
+
+#[test]
+fn struct_layout_matches_the_header() {
+    assert_eq!(std::mem::offset_of!(SBSparseTensor, version), 0);
+    assert_eq!(std::mem::offset_of!(SBSparseTensor, flags), 8);
+    assert_eq!(std::mem::offset_of!(SBSparseTensor, descriptor), 16);
+    assert_eq!(std::mem::offset_of!(SBSparseTensor, num_arrays), 24);
+    assert_eq!(std::mem::offset_of!(SBSparseTensor, names), 32);
+    assert_eq!(std::mem::offset_of!(SBSparseTensor, arrays), 40);
+    assert_eq!(std::mem::offset_of!(SBSparseTensor, manager_ctx), 48);
+    assert_eq!(std::mem::offset_of!(SBSparseTensor, deleter), 56);
+    assert_eq!(std::mem::size_of::<SBSparseTensor>(), 64);
+}
+
+#[test]
+fn constants_match_the_header() {
+    let header = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/include/sparsebridge.h"
+    ))
+    .unwrap();
+    let define = |name: &str| -> i64 {
+        let line = header
+            .lines()
+            .find(|l| l.starts_with(&format!("#define {name} ")))
+            .unwrap_or_else(|| panic!("{name} not in the header"));
+        let v = line.split_whitespace().nth(2).unwrap();
+        v.trim_matches(|c| c == '(' || c == ')')
+            .trim_end_matches('u')
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        define("SB_ABI_VERSION_MAJOR"),
+        i64::from(SB_ABI_VERSION_MAJOR)
+    );
+    assert_eq!(
+        define("SB_ABI_VERSION_MINOR"),
+        i64::from(SB_ABI_VERSION_MINOR)
+    );
+    assert_eq!(define("SB_FLAG_READ_ONLY") as u64, SB_FLAG_READ_ONLY);
+    for (name, code) in [
+        ("SB_OK", SB_OK),
+        ("SB_E_NULL", SB_E_NULL),
+        ("SB_E_VERSION", SB_E_VERSION),
+        ("SB_E_DESCRIPTOR", SB_E_DESCRIPTOR),
+        ("SB_E_ARRAY", SB_E_ARRAY),
+        ("SB_E_STRUCTURE", SB_E_STRUCTURE),
+        ("SB_E_DLPACK", SB_E_DLPACK),
+        ("SB_E_IO", SB_E_IO),
+        ("SB_E_UNSUPPORTED", SB_E_UNSUPPORTED),
+        ("SB_E_DEVICE", SB_E_DEVICE),
+        ("SB_E_RELEASED", SB_E_RELEASED),
+        ("SB_E_INVALID_ARGUMENT", SB_E_INVALID_ARGUMENT),
+        ("SB_E_PANIC", SB_E_PANIC),
+    ] {
+        assert_eq!(define(name), i64::from(code), "{name}");
+    }
+    assert_eq!(sb_abi_version_major(), SB_ABI_VERSION_MAJOR);
 }
