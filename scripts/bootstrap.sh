@@ -11,6 +11,8 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 # The CLI reads and writes binsparse HDF5 files through the system libhdf5 (hdf5-metno crate).
 dpkg -s libhdf5-dev >/dev/null 2>&1 || need+=(libhdf5-dev)
+# make capi-test runs the C ABI test suite under valgrind memcheck.
+command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 # Extra packages requested by area makefiles (space-separated Debian package names).
 for p in ${SB_APT_PACKAGES:-}; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")

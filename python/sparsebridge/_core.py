@@ -30,6 +30,8 @@ else:
 if TYPE_CHECKING:
     import numpy as np
 
+    from typing_extensions import CapsuleType
+
     from ._sparsebridge import Constituent, _Array
 
 __all__ = [
@@ -671,6 +673,29 @@ def write(
             f"sparsebridge.write: the array is on {a.device}; move it with .to_device('cpu') first"
         )
     _extension().write_file(a._a, os.fspath(path), format=format, version=version)
+
+
+# -- C ABI capsules -------------------------------------------------------------------------------
+
+
+def to_capsule(x: object) -> CapsuleType:
+    """``x`` (anything :func:`asarray` accepts) as a PyCapsule named
+    ``"sparsebridge.sparse_tensor"`` whose pointer is a C ``SBSparseTensor*`` (the C ABI of
+    ``sparsebridge.h``; docs/capi.md). Zero-copy: the tensor's DLPack arrays share the array's
+    memory. A C extension consumes it by renaming the capsule
+    ``"used_sparsebridge.sparse_tensor"`` and calling ``x->deleter(x)`` when done; a capsule
+    that was never consumed releases the tensor when it is garbage-collected.
+    """
+    return _extension().to_capsule(asarray(x)._a)  # type: ignore[no-any-return]
+
+
+def from_capsule(capsule: object) -> SparseArray:
+    """Consumes a ``"sparsebridge.sparse_tensor"`` capsule (made by :func:`to_capsule` or by any
+    C producer of the ABI), renaming it ``"used_sparsebridge.sparse_tensor"``. Zero-copy: the
+    result keeps the tensor alive and releases it when its last buffer is gone. A consumed capsule
+    or another object raises ``ValueError`` / ``TypeError``.
+    """
+    return SparseArray(_extension().from_capsule(capsule))
 
 
 def _register_lazily_with_distributed() -> None:

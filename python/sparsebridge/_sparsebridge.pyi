@@ -4,10 +4,21 @@ from typing import Optional, final
 
 from typing_extensions import CapsuleType
 
-__all__ = ["Constituent", "_Array", "__version__", "canonical_device", "read_file", "write_file"]
+__all__ = [
+    "Constituent",
+    "_Array",
+    "__version__",
+    "canonical_device",
+    "from_capsule",
+    "read_file",
+    "to_capsule",
+    "write_file",
+]
 __version__: str
 
 def canonical_device(device: str) -> str: ...
+def to_capsule(array: _Array) -> CapsuleType: ...
+def from_capsule(capsule: object) -> _Array: ...
 def read_file(path: str, *, format: Optional[str] = None) -> tuple[_Array, str, list[str]]: ...
 def write_file(
     array: _Array, path: str, *, format: Optional[str] = None, version: str = "0.1"

@@ -93,6 +93,16 @@ impl ExportedTensor {
         unsafe { crate::dlpack::import::import_raw(raw, opts) }
     }
 
+    /// The managed tensor, still owned by `self` (for tables of pointers handed to a consumer
+    /// that borrows them while `self` lives; the consumer must not call the deleter). `None` for
+    /// a legacy tensor.
+    pub fn as_versioned_ptr(&self) -> Option<*mut DLManagedTensorVersioned> {
+        match self.raw {
+            RawTensor::Versioned(p) => Some(p),
+            RawTensor::Legacy(_) => None,
+        }
+    }
+
     /// Whether this is a versioned tensor.
     pub fn is_versioned(&self) -> bool {
         matches!(self.raw, RawTensor::Versioned(_))

@@ -1,7 +1,10 @@
 //! DLPack import: every field of the producer's tensor is untrusted and checked in order
 //! (version, ndim, shape, strides, byte_offset, dtype lanes, alignment, device).
 
+use std::any::Any;
 use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use dlpark::ffi::{DLManagedTensor, DLManagedTensorVersioned, DLTensor};
 
@@ -15,10 +18,26 @@ use crate::host::BufferMut;
 
 /// Ownership of an imported managed tensor: calls the producer's deleter exactly once, on drop.
 /// The producer's memory is never freed by sparsebridge.
-#[derive(Debug)]
 pub(crate) struct ForeignTensor {
     raw: Raw,
     read_only: bool,
+    /// `None`: owned outright. `Some(flag)`: a deferred import ([`import_versioned_deferred`]);
+    /// the deleter runs on drop only once the flag was set by [`Ownership::commit`].
+    armed: Option<Arc<AtomicBool>>,
+    /// Kept alive until this tensor is released (see [`Ownership::borrowed_from`]); dropped
+    /// after the deleter (if any) ran.
+    keep: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for ForeignTensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForeignTensor")
+            .field("raw", &self.raw)
+            .field("read_only", &self.read_only)
+            .field("armed", &self.armed)
+            .field("keeps", &self.keep.is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +60,12 @@ impl ForeignTensor {
 
 impl Drop for ForeignTensor {
     fn drop(&mut self) {
+        if let Some(armed) = &self.armed
+            && !armed.load(Ordering::Acquire)
+        {
+            // A deferred import that was never committed: ownership stays with the caller.
+            return;
+        }
         match self.raw {
             Raw::Versioned(p) => {
                 // SAFETY: we own the tensor; `deleter` sits before `flags` in every major version
@@ -111,6 +136,8 @@ pub unsafe fn import_versioned(
     let mut owner = ForeignTensor {
         raw: Raw::Versioned(p),
         read_only: false,
+        armed: None,
+        keep: None,
     };
     if version.major != DLPACK_MAJOR {
         drop(owner);
@@ -136,6 +163,105 @@ pub unsafe fn import_versioned(
     }
 }
 
+/// The pending ownership of tensors imported by [`import_versioned_deferred`].
+///
+/// One `Ownership` may cover several imports (all-or-nothing, e.g. the constituent arrays of one
+/// sparse array): until [`Ownership::commit`] the buffers only *borrow* the producer's tensors
+/// and dropping them calls no deleter; after it, each deleter runs exactly once, when the last
+/// view of its buffer drops. An `Ownership` dropped without `commit` leaves every tensor with
+/// its producer. Never committing is a borrow: the buffers must then not outlive the tensors.
+#[derive(Default)]
+pub struct Ownership {
+    armed: Arc<AtomicBool>,
+    keep: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Ownership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ownership")
+            .field("committed", &self.armed.load(Ordering::Relaxed))
+            .field("keeps", &self.keep.is_some())
+            .finish()
+    }
+}
+
+impl Ownership {
+    /// A fresh, uncommitted ownership.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Borrows tensors that another object owns, keeping that object alive: every buffer
+    /// imported under this ownership holds `keep` until its last view drops. Used for tensors
+    /// that belong to a container (e.g. a C `SBSparseTensor`) whose own release frees them:
+    /// do not [`commit`](Self::commit), and let `keep`'s `Drop` release the container.
+    pub fn borrowed_from(keep: Arc<dyn Any + Send + Sync>) -> Self {
+        Self {
+            armed: Arc::default(),
+            keep: Some(keep),
+        }
+    }
+
+    /// Takes ownership of every tensor imported under `self`: from now on sparsebridge calls
+    /// their deleters (each once, when its buffer's last view drops).
+    pub fn commit(self) {
+        self.armed.store(true, Ordering::Release);
+    }
+}
+
+/// Imports a versioned tensor zero-copy, deferring ownership to `ownership`.
+///
+/// Unlike [`import_versioned`], nothing is taken on entry: on error (including a NULL pointer
+/// or a major-version mismatch) the deleter has *not* run and the tensor still belongs to the
+/// caller, and on success it belongs to the caller until [`Ownership::commit`]. The import
+/// never copies (`opts.copy` is ignored and treated as `Some(false)`), so non-compact strides
+/// and misaligned data are errors.
+///
+/// # Safety
+/// As for [`import_versioned`]; in addition, until `ownership` is committed, the tensor must
+/// stay live for as long as any view of the returned buffer exists.
+pub unsafe fn import_versioned_deferred(
+    ptr: *mut DLManagedTensorVersioned,
+    opts: &ImportOptions,
+    ownership: &Ownership,
+) -> Result<Imported, BufferError> {
+    let p = NonNull::new(ptr).ok_or(DlpackError::NullTensor)?;
+    // SAFETY: the caller guarantees `version` is readable.
+    let version = unsafe { (*p.as_ptr()).version };
+    if version.major != DLPACK_MAJOR {
+        return Err(DlpackError::UnsupportedVersion {
+            major: version.major,
+            minor: version.minor,
+        }
+        .into());
+    }
+    // SAFETY: major version 1: the layout is known and readable (caller's guarantee).
+    let (flags, tensor) = unsafe { ((*p.as_ptr()).flags.bits(), (*p.as_ptr()).dl_tensor) };
+    let opts = ImportOptions {
+        copy: Some(false),
+        ..*opts
+    };
+    // With `copy = Some(false)` every failure is found here, before an owner exists.
+    // SAFETY: forwarded caller guarantees on shape and strides.
+    let l = unsafe { validate(&tensor, Some((version.major, version.minor)), &opts) }?;
+    debug_assert!(l.compact && l.aligned);
+    let read_only = flags & FLAG_READ_ONLY != 0;
+    let owner = ForeignTensor {
+        raw: Raw::Versioned(p),
+        read_only,
+        armed: Some(Arc::clone(&ownership.armed)),
+        keep: ownership.keep.clone(),
+    };
+    let storage = Storage::foreign(owner, l.address, l.bytes, l.device);
+    Ok(Imported {
+        buffer: Buffer::from_storage(storage, l.dtype, l.count),
+        shape: l.shape,
+        read_only,
+        producer_copied: flags & FLAG_IS_COPIED != 0,
+        copied: false,
+    })
+}
+
 /// Imports a legacy tensor, taking ownership. Same contract as [`import_versioned`]; a legacy
 /// tensor has no flags, so `read_only` is false.
 ///
@@ -151,6 +277,8 @@ pub unsafe fn import_legacy(
     let owner = ForeignTensor {
         raw: Raw::Legacy(p),
         read_only: false,
+        armed: None,
+        keep: None,
     };
     // SAFETY: forwarded caller guarantees.
     unsafe { import_tensor(owner, &tensor, None, false, opts) }
