@@ -188,6 +188,10 @@ fn oversized_input_and_missing_file() {
 fn every_example_but_the_invalid_ones_is_accepted() {
     for entry in std::fs::read_dir(example("")).unwrap() {
         let path = entry.unwrap().path();
+        // docs/examples also holds the C ABI example; only the descriptors are JSON.
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let o = bin()
             .args(["descriptor", "--lenient"])
