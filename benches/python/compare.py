@@ -426,6 +426,11 @@ def validation_ms(m: Matrix, reps: int) -> dict[str, float]:
     return out
 
 
+def _ratio(base_ms: float, ms: float) -> float:
+    """base ÷ ms to three significant figures: a 3-decimal round turned a 2,000x slowdown into 0.0."""
+    return float(f"{base_ms / ms:.3g}")
+
+
 def add_speedups(records: list[dict[str, Any]]) -> None:
     """speedup_vs_scipy for conversions; speedup_vs_native_route for hand-offs (peer ÷ sparsebridge)."""
     by_key = {(r["library"], r["op"], r["nnz"], r["index_dtype"]): r["ms"] for r in records}
@@ -435,10 +440,10 @@ def add_speedups(records: list[dict[str, Any]]) -> None:
         peer = HANDOFF_PEER.get(r["op"])
         if peer is None:
             base = by_key.get(("scipy", r["op"], r["nnz"], r["index_dtype"]))
-            r["speedup_vs_scipy"] = None if base is None else round(base / r["ms"], 3)
+            r["speedup_vs_scipy"] = None if base is None else _ratio(base, r["ms"])
         else:
             base = by_key.get((peer, r["op"], r["nnz"], r["index_dtype"]))
-            r["speedup_vs_native_route"] = None if base is None else round(base / r["ms"], 3)
+            r["speedup_vs_native_route"] = None if base is None else _ratio(base, r["ms"])
 
 
 # -- reporting ------------------------------------------------------------------------------------
@@ -558,7 +563,7 @@ def markdown_table(report: dict[str, Any]) -> str:
             else:
                 ratio = r.get("speedup_vs_scipy", r.get("speedup_vs_native_route"))
                 show = ratio is not None and lib != "scipy" and lib != HANDOFF_PEER.get(op)
-                cells.append(fmt_time(r["ms"]) + (f" ({ratio:.2f}×)" if show else ""))
+                cells.append(fmt_time(r["ms"]) + (f" ({ratio:.3g}×)" if show else ""))
         lines.append(f"| {OPS[op]} | {fmt_nnz(nnz)} | {dt} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -99,3 +99,15 @@ def test_a_wrong_result_aborts_before_anything_is_written(
     with pytest.raises(compare.OracleError, match="sparsebridge, sorted COO → CSR.*values differ"):
         compare.main([*TINY, "--out-dir", str(tmp_path)])
     assert not any(tmp_path.iterdir())
+
+
+def test_a_large_slowdown_keeps_a_nonzero_ratio(compare: ModuleType) -> None:
+    # CI once failed because round(base / ms, 3) made a 1/2,600 ratio (plain-Python PyData/Sparse
+    # under NUMBA_DISABLE_JIT against scipy) exactly 0.0. A ratio keeps three significant figures.
+    records = [
+        {"library": "scipy", "op": "csr_to_coo", "nnz": 10, "index_dtype": "int32", "ms": 0.01},
+        {"library": "pydata/sparse", "op": "csr_to_coo", "nnz": 10, "index_dtype": "int32", "ms": 26.0},
+    ]
+    compare.add_speedups(records)
+    assert records[1]["speedup_vs_scipy"] == pytest.approx(0.01 / 26.0, rel=1e-2)
+    assert records[0]["speedup_vs_scipy"] == 1.0
