@@ -34,7 +34,7 @@ mod validate;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sparsebridge_buffer::{Buffer, DType, Device};
+use sparsebridge_buffer::{Buffer, Device, dispatch_dtype};
 use sparsebridge_descriptor::{ArrayLengths, ArrayRole, Descriptor};
 
 pub use dtype::{dtype_of, normalize, scalar_of};
@@ -68,27 +68,17 @@ impl Clone for SparseArray {
 fn read_integer(buffer: &Buffer, index: usize) -> Result<i128, ArrayError> {
     let one = buffer.slice(index, 1)?;
     macro_rules! read {
-        ($t:ty) => {
+        ($t:ty, $v:ident) => {
             i128::from(one.to_vec::<$t>()?[0])
         };
     }
-    Ok(match one.dtype() {
-        DType::U8 => read!(u8),
-        DType::U16 => read!(u16),
-        DType::U32 => read!(u32),
-        DType::U64 => read!(u64),
-        DType::I8 => read!(i8),
-        DType::I16 => read!(i16),
-        DType::I32 => read!(i32),
-        DType::I64 => read!(i64),
-        other => {
-            return Err(ArrayError::DTypeMismatch {
-                array: "pointers".to_owned(),
-                expected: "an integer type".to_owned(),
-                found: other,
-            });
-        }
-    })
+    Ok(dispatch_dtype!(one.dtype(), [integer] => read, other => {
+        return Err(ArrayError::DTypeMismatch {
+            array: "pointers".to_owned(),
+            expected: "an integer type".to_owned(),
+            found: other,
+        });
+    }))
 }
 
 impl SparseArray {

@@ -15,7 +15,7 @@
 //! walker runs and reports the first violation with its array, position and reason.
 
 use rayon::prelude::*;
-use sparsebridge_buffer::{Buffer, DType};
+use sparsebridge_buffer::{Buffer, dispatch_dtype};
 use sparsebridge_descriptor::{ArrayRole, Level};
 
 use crate::SparseArray;
@@ -33,52 +33,47 @@ enum IndexSlice<'a> {
     I64(&'a [i64]),
 }
 
+/// Dispatches an [`IndexSlice`] to code generic over its element type.
+macro_rules! typed {
+    ($slice:expr, $s:ident => $body:expr) => {
+        match $slice {
+            IndexSlice::U8($s) => $body,
+            IndexSlice::U16($s) => $body,
+            IndexSlice::U32($s) => $body,
+            IndexSlice::U64($s) => $body,
+            IndexSlice::I8($s) => $body,
+            IndexSlice::I16($s) => $body,
+            IndexSlice::I32($s) => $body,
+            IndexSlice::I64($s) => $body,
+        }
+    };
+}
+
 impl<'a> IndexSlice<'a> {
     fn new(array: &str, buffer: &'a Buffer) -> Result<Self, ArrayError> {
-        Ok(match buffer.dtype() {
-            DType::U8 => Self::U8(buffer.as_slice()?),
-            DType::U16 => Self::U16(buffer.as_slice()?),
-            DType::U32 => Self::U32(buffer.as_slice()?),
-            DType::U64 => Self::U64(buffer.as_slice()?),
-            DType::I8 => Self::I8(buffer.as_slice()?),
-            DType::I16 => Self::I16(buffer.as_slice()?),
-            DType::I32 => Self::I32(buffer.as_slice()?),
-            DType::I64 => Self::I64(buffer.as_slice()?),
-            other => {
+        macro_rules! view {
+            ($t:ty, $v:ident) => {
+                Self::$v(buffer.as_slice::<$t>()?)
+            };
+        }
+        Ok(
+            dispatch_dtype!(buffer.dtype(), [integer] => view, other => {
                 return Err(ArrayError::DTypeMismatch {
                     array: array.to_owned(),
                     expected: "an integer type".to_owned(),
                     found: other,
                 });
-            }
-        })
+            }),
+        )
     }
 
     fn len(&self) -> usize {
-        match self {
-            Self::U8(s) => s.len(),
-            Self::U16(s) => s.len(),
-            Self::U32(s) => s.len(),
-            Self::U64(s) => s.len(),
-            Self::I8(s) => s.len(),
-            Self::I16(s) => s.len(),
-            Self::I32(s) => s.len(),
-            Self::I64(s) => s.len(),
-        }
+        typed!(self, s => s.len())
     }
 
     #[inline]
     fn get(&self, i: usize) -> i128 {
-        match self {
-            Self::U8(s) => i128::from(s[i]),
-            Self::U16(s) => i128::from(s[i]),
-            Self::U32(s) => i128::from(s[i]),
-            Self::U64(s) => i128::from(s[i]),
-            Self::I8(s) => i128::from(s[i]),
-            Self::I16(s) => i128::from(s[i]),
-            Self::I32(s) => i128::from(s[i]),
-            Self::I64(s) => i128::from(s[i]),
-        }
+        typed!(self, s => i128::from(s[i]))
     }
 }
 
@@ -264,22 +259,6 @@ pub(crate) fn validate_full(a: &SparseArray) -> Result<(), ArrayError> {
 
 /// Below this many entries the fast check runs on one thread.
 const PAR_MIN: usize = 1 << 15;
-
-/// Dispatches an [`IndexSlice`] to code generic over its element type.
-macro_rules! typed {
-    ($slice:expr, $s:ident => $body:expr) => {
-        match $slice {
-            IndexSlice::U8($s) => $body,
-            IndexSlice::U16($s) => $body,
-            IndexSlice::U32($s) => $body,
-            IndexSlice::U64($s) => $body,
-            IndexSlice::I8($s) => $body,
-            IndexSlice::I16($s) => $body,
-            IndexSlice::I32($s) => $body,
-            IndexSlice::I64($s) => $body,
-        }
-    };
-}
 
 /// An integer index element: ordered, widened to `i128` for bounds.
 trait Ix: Copy + Ord + Send + Sync + Into<i128> {}

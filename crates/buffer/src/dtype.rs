@@ -211,6 +211,81 @@ pub trait Element: sealed::Sealed + bytemuck::Pod + Send + Sync + 'static {
     const DTYPE: DType;
 }
 
+/// Dispatches a [`DType`] to code generic over its Rust element type, the way arrow-rs's
+/// `downcast_primitive!` does: one match, written once, with the caller choosing both the classes
+/// of dtype it handles and what every other dtype does.
+///
+/// `dispatch_dtype!(dtype, [class | class ...] => callback, pattern => fallback, ...)` expands to a
+/// `match` whose arm for each dtype in the classes is `callback!(RustType, Variant)`, followed by
+/// the caller's own arms. `dispatch_dtype!(dtype, [classes] => |T| { body }, arms...)` instead
+/// runs `body` with the type alias `T` bound to each element type. The classes are `integer` (`u8`..`i64`), `float` (`f16`, `bf16`, `f32`,
+/// `f64`) and `complex` ([`Complex64`], [`Complex128`]); `Bool` is never in a class (it is not an
+/// [`Element`]), so a caller handles it in its own arms. The callback is a `macro_rules!` macro of
+/// the calling crate, so its body sees that crate's locals, types and error types.
+///
+/// ```
+/// use sparsebridge_buffer::{DType, dispatch_dtype};
+///
+/// fn describe(dt: DType) -> String {
+///     macro_rules! width {
+///         ($t:ty, $v:ident) => {
+///             format!("{} is {} bytes", stringify!($v), std::mem::size_of::<$t>())
+///         };
+///     }
+///     dispatch_dtype!(dt, [integer | float] => width, other => format!("{other}: not handled"))
+/// }
+/// assert_eq!(describe(DType::I16), "I16 is 2 bytes");
+/// assert_eq!(describe(DType::BF16), "BF16 is 2 bytes");
+/// assert_eq!(describe(DType::Complex64), "complex64: not handled");
+///
+/// fn zero_bytes(dt: DType) -> Option<Vec<u8>> {
+///     Some(dispatch_dtype!(dt, [complex] => |T| {
+///         bytemuck::bytes_of(&T::default()).to_vec()
+///     }, _ => return None))
+/// }
+/// assert_eq!(zero_bytes(DType::Complex128), Some(vec![0; 16]));
+/// assert_eq!(zero_bytes(DType::F64), None);
+/// ```
+#[macro_export]
+macro_rules! dispatch_dtype {
+    ($dtype:expr, [$($class:ident)|+] => |$t:ident| $body:block, $($arms:tt)+) => {
+        $crate::dispatch_dtype!(@classes ($dtype) (|$t| $body) [] [$($class)+] $($arms)+)
+    };
+    ($dtype:expr, [$($class:ident)|+] => $callback:ident, $($arms:tt)+) => {
+        $crate::dispatch_dtype!(@classes ($dtype) $callback [] [$($class)+] $($arms)+)
+    };
+    (@classes $d:tt $cb:tt [$($acc:tt)*] [integer $($rest:ident)*] $($arms:tt)+) => {
+        $crate::dispatch_dtype!(@classes $d $cb [$($acc)*
+            (u8, U8) (u16, U16) (u32, U32) (u64, U64) (i8, I8) (i16, I16) (i32, I32) (i64, I64)
+        ] [$($rest)*] $($arms)+)
+    };
+    (@classes $d:tt $cb:tt [$($acc:tt)*] [float $($rest:ident)*] $($arms:tt)+) => {
+        $crate::dispatch_dtype!(@classes $d $cb [$($acc)*
+            ($crate::__half::f16, F16) ($crate::__half::bf16, BF16) (f32, F32) (f64, F64)
+        ] [$($rest)*] $($arms)+)
+    };
+    (@classes $d:tt $cb:tt [$($acc:tt)*] [complex $($rest:ident)*] $($arms:tt)+) => {
+        $crate::dispatch_dtype!(@classes $d $cb [$($acc)*
+            ($crate::Complex64, Complex64) ($crate::Complex128, Complex128)
+        ] [$($rest)*] $($arms)+)
+    };
+    (@classes ($d:expr) (|$alias:ident| $body:block) [$(($t:ty, $v:ident))*] [] $($arms:tt)+) => {
+        match $d {
+            $($crate::DType::$v => {
+                type $alias = $t;
+                $body
+            })*
+            $($arms)+
+        }
+    };
+    (@classes ($d:expr) $cb:ident [$(($t:ty, $v:ident))*] [] $($arms:tt)+) => {
+        match $d {
+            $($crate::DType::$v => $cb!($t, $v),)*
+            $($arms)+
+        }
+    };
+}
+
 macro_rules! element {
     ($($t:ty => $d:ident),* $(,)?) => {$(
         impl sealed::Sealed for $t {}

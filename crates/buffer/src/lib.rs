@@ -43,3 +43,7 @@ pub use dtype::{
 };
 pub use error::{BufferError, DeviceUnavailable, DlpackError};
 pub use host::{BufferMut, HOST_ALIGN};
+
+// For `dispatch_dtype!`'s expansion in crates that do not depend on `half` themselves.
+#[doc(hidden)]
+pub use half as __half;

@@ -2,7 +2,7 @@
 //! [`EngineError`] for the array-level engines, which wraps it and the lower layers' errors.
 
 use sparsebridge_array::ArrayError;
-use sparsebridge_buffer::BufferError;
+use sparsebridge_buffer::{BufferError, DType};
 use sparsebridge_descriptor::DescriptorError;
 
 /// Result alias of this crate.
@@ -164,4 +164,11 @@ pub enum EngineError {
         /// The requested format.
         target: String,
     },
+}
+
+/// The fallback of the engine's index-dtype dispatch: an index array whose dtype is not an
+/// integer type (descriptors allow only integer index types, so this names a foreign array).
+#[cold]
+pub(crate) fn unsupported_index(dtype: DType) -> EngineError {
+    EngineError::Unsupported(format!("index dtype {dtype}"))
 }

@@ -34,8 +34,6 @@
 //! # Ok::<(), sparsebridge_convert::ConvertError>(())
 //! ```
 
-#[macro_use]
-mod macros;
 mod assemble;
 pub mod cpu;
 pub mod cuda;

@@ -27,7 +27,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("index", &["error", "root"]),
     ("value", &["error", "root"]),
     ("error", &["root"]),
-    ("macros", &[]),
 ];
 
 fn src() -> PathBuf {

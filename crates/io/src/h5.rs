@@ -14,6 +14,7 @@ use std::str::FromStr;
 use hdf5::types::{
     FixedAscii, FixedUnicode, FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode,
 };
+use sparsebridge::buffer::dispatch_dtype;
 use sparsebridge::{Buffer, DType, Descriptor, SparseArray};
 
 use crate::atomic::TempTarget;
@@ -270,31 +271,23 @@ pub(crate) fn write_h5_with(
         for (name, buffer) in array.arrays() {
             let stored = storage_buffer(path, name, buffer)?;
             macro_rules! write {
-                ($t:ty) => {
+                ($t:ty, $v:ident) => {
                     file.new_dataset_builder()
                         .with_data(stored.as_slice::<$t>().at(path)?)
                         .create(name.as_str())
                         .at(path)?
                 };
             }
-            match stored.dtype() {
-                DType::U8 => write!(u8),
-                DType::U16 => write!(u16),
-                DType::U32 => write!(u32),
-                DType::U64 => write!(u64),
-                DType::I8 => write!(i8),
-                DType::I16 => write!(i16),
-                DType::I32 => write!(i32),
-                DType::I64 => write!(i64),
-                DType::F32 => write!(f32),
-                DType::F64 => write!(f64),
+            dispatch_dtype!(stored.dtype(), [integer] => write,
+                DType::F32 => write!(f32, F32),
+                DType::F64 => write!(f64, F64),
                 other => {
                     return Err(unsupported(
                         path,
                         format!("array `{name}` of dtype {other} in HDF5"),
                     ));
                 }
-            };
+            );
             bar.inc(stored.nbytes() as u64);
         }
         bar.finish();

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use sparsebridge::buffer::dispatch_dtype;
 use sparsebridge::buffer::{Complex64, Complex128};
 use sparsebridge::{Buffer, DType};
 
@@ -10,8 +11,11 @@ use crate::error::{AtPath, IoError, malformed, unsupported};
 
 /// Any integer buffer as `u64` values (negative values are an error naming the array).
 pub(crate) fn index_vec(path: &Path, name: &str, buffer: &Buffer) -> Result<Vec<u64>, IoError> {
-    macro_rules! conv {
-        ($t:ty) => {{
+    macro_rules! widen {
+        ($t:ty, U64) => {
+            buffer.as_slice::<u64>().at(path)?.to_vec()
+        };
+        ($t:ty, $v:ident) => {{
             let s = buffer.as_slice::<$t>().at(path)?;
             let mut out = Vec::with_capacity(s.len());
             for (k, &v) in s.iter().enumerate() {
@@ -26,23 +30,12 @@ pub(crate) fn index_vec(path: &Path, name: &str, buffer: &Buffer) -> Result<Vec<
             out
         }};
     }
-    #[allow(clippy::useless_conversion)]
-    let out = match buffer.dtype() {
-        DType::U8 => conv!(u8),
-        DType::U16 => conv!(u16),
-        DType::U32 => conv!(u32),
-        DType::U64 => buffer.as_slice::<u64>().at(path)?.to_vec(),
-        DType::I8 => conv!(i8),
-        DType::I16 => conv!(i16),
-        DType::I32 => conv!(i32),
-        DType::I64 => conv!(i64),
-        other => {
-            return Err(malformed(
-                path,
-                format!("array `{name}` has dtype {other}, but index arrays need an integer dtype"),
-            ));
-        }
-    };
+    let out = dispatch_dtype!(buffer.dtype(), [integer] => widen, other => {
+        return Err(malformed(
+            path,
+            format!("array `{name}` has dtype {other}, but index arrays need an integer dtype"),
+        ));
+    });
     Ok(out)
 }
 
@@ -69,9 +62,9 @@ pub(crate) enum ValSlice<'a> {
     /// `f64`.
     F64(&'a [f64]),
     /// `complex64`.
-    C64(&'a [Complex64]),
+    Complex64(&'a [Complex64]),
     /// `complex128`.
-    C128(&'a [Complex128]),
+    Complex128(&'a [Complex128]),
 }
 
 /// What a value array holds, for Matrix Market's `field`.
@@ -88,32 +81,27 @@ pub(crate) enum ValKind {
 impl<'a> ValSlice<'a> {
     /// Views a host buffer (float16/bfloat16 are refused).
     pub(crate) fn new(path: &Path, buffer: &'a Buffer) -> Result<Self, IoError> {
-        Ok(match buffer.dtype() {
+        macro_rules! view {
+            ($t:ty, $v:ident) => {
+                Self::$v(buffer.as_slice::<$t>().at(path)?)
+            };
+        }
+        Ok(dispatch_dtype!(buffer.dtype(), [integer | complex] => view,
             // A bool buffer holds one byte per element: read the bytes (bint8 semantics).
             DType::Bool => Self::U8(buffer.as_bytes().at(path)?),
-            DType::I8 => Self::I8(buffer.as_slice().at(path)?),
-            DType::I16 => Self::I16(buffer.as_slice().at(path)?),
-            DType::I32 => Self::I32(buffer.as_slice().at(path)?),
-            DType::I64 => Self::I64(buffer.as_slice().at(path)?),
-            DType::U8 => Self::U8(buffer.as_slice().at(path)?),
-            DType::U16 => Self::U16(buffer.as_slice().at(path)?),
-            DType::U32 => Self::U32(buffer.as_slice().at(path)?),
-            DType::U64 => Self::U64(buffer.as_slice().at(path)?),
             DType::F32 => Self::F32(buffer.as_slice().at(path)?),
             DType::F64 => Self::F64(buffer.as_slice().at(path)?),
-            DType::Complex64 => Self::C64(buffer.as_slice().at(path)?),
-            DType::Complex128 => Self::C128(buffer.as_slice().at(path)?),
             other => {
                 return Err(unsupported(path, format!("values of dtype {other}")));
             }
-        })
+        ))
     }
 
     /// The Matrix Market field these values need.
     pub(crate) fn kind(&self) -> ValKind {
         match self {
             Self::F32(_) | Self::F64(_) => ValKind::Real,
-            Self::C64(_) | Self::C128(_) => ValKind::Complex,
+            Self::Complex64(_) | Self::Complex128(_) => ValKind::Complex,
             _ => ValKind::Integer,
         }
     }
@@ -131,8 +119,8 @@ impl<'a> ValSlice<'a> {
             Self::U64(s) => s.len(),
             Self::F32(s) => s.len(),
             Self::F64(s) => s.len(),
-            Self::C64(s) => s.len(),
-            Self::C128(s) => s.len(),
+            Self::Complex64(s) => s.len(),
+            Self::Complex128(s) => s.len(),
         }
     }
 
@@ -149,8 +137,8 @@ impl<'a> ValSlice<'a> {
             Self::U64(s) => s[k] == 0,
             Self::F32(s) => s[k] == 0.0,
             Self::F64(s) => s[k] == 0.0,
-            Self::C64(s) => s[k].re == 0.0 && s[k].im == 0.0,
-            Self::C128(s) => s[k].re == 0.0 && s[k].im == 0.0,
+            Self::Complex64(s) => s[k].re == 0.0 && s[k].im == 0.0,
+            Self::Complex128(s) => s[k].re == 0.0 && s[k].im == 0.0,
         }
     }
 
@@ -171,11 +159,11 @@ impl<'a> ValSlice<'a> {
             // float32 is written as its exact float64 value: the reader builds float64 arrays.
             Self::F32(s) => write!(out, "{:?}", f64::from(if neg { -s[k] } else { s[k] })),
             Self::F64(s) => write!(out, "{:?}", if neg { -s[k] } else { s[k] }),
-            Self::C64(s) => {
+            Self::Complex64(s) => {
                 let (re, im) = op.apply(f64::from(s[k].re), f64::from(s[k].im));
                 write!(out, "{re:?} {im:?}")
             }
-            Self::C128(s) => {
+            Self::Complex128(s) => {
                 let (re, im) = op.apply(s[k].re, s[k].im);
                 write!(out, "{re:?} {im:?}")
             }

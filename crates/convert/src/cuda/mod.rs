@@ -27,11 +27,11 @@ use sparsebridge_array::SparseArray;
 use sparsebridge_buffer::cuda::{
     self, CudaDevice, DeviceBufferMut, KernelArg, KernelError, KernelSignature, ModuleSource,
 };
-use sparsebridge_buffer::{Buffer, DType, Device};
+use sparsebridge_buffer::{Buffer, DType, Device, dispatch_dtype};
 use sparsebridge_descriptor::{PredefinedFormat, ScalarType};
 
 use crate::assemble::{finish_parts, format_name, is_identity, target_dtypes};
-use crate::error::EngineError;
+use crate::error::{EngineError, unsupported_index};
 use crate::index::check_fits;
 use crate::target::{ConvertOptions, Converted, Target};
 use crate::{ConvertError, DuplicatePolicy, Index};
@@ -161,18 +161,16 @@ impl Launch for Gpu {
     }
 }
 
+/// The kernel-name suffix of an index dtype: its Rust type name (`i32`, `u64`, ...).
 fn suffix(dt: DType) -> Result<&'static str, EngineError> {
-    Ok(match dt {
-        DType::I8 => "i8",
-        DType::I16 => "i16",
-        DType::I32 => "i32",
-        DType::I64 => "i64",
-        DType::U8 => "u8",
-        DType::U16 => "u16",
-        DType::U32 => "u32",
-        DType::U64 => "u64",
-        other => return Err(EngineError::Internal(format!("index dtype {other}"))),
-    })
+    macro_rules! rust_name {
+        ($t:ty, $v:ident) => {
+            stringify!($t)
+        };
+    }
+    Ok(dispatch_dtype!(dt, [integer] => rust_name, other => {
+        return Err(EngineError::Internal(format!("index dtype {other}")));
+    }))
 }
 
 fn width_suffix(dt: DType) -> Result<&'static str, EngineError> {
@@ -188,17 +186,17 @@ fn width_suffix(dt: DType) -> Result<&'static str, EngineError> {
 
 /// `check_fits` for a dtype known at run time.
 fn fits(dt: DType, max: usize, what: &'static str) -> Result<(), EngineError> {
-    with_index!(dt, T, { Ok(check_fits::<T>(max, what)?) })
+    dispatch_dtype!(dt, [integer] => |T| { Ok(check_fits::<T>(max, what)?) }, other => Err(unsupported_index(other)))
 }
 
 /// Element `k` of an integer buffer on any device, widened (one element is copied).
 fn read_i128(b: &Buffer, k: usize) -> Result<i128, EngineError> {
     let one = b.slice(k, 1)?;
-    with_index!(one.dtype(), T, { Ok(one.to_vec::<T>()?[0].to_i128()) })
+    dispatch_dtype!(one.dtype(), [integer] => |T| { Ok(one.to_vec::<T>()?[0].to_i128()) }, other => Err(unsupported_index(other)))
 }
 
 fn dtype_name(dt: DType) -> Result<&'static str, EngineError> {
-    with_index!(dt, T, { Ok(<T as Index>::DTYPE) })
+    dispatch_dtype!(dt, [integer] => |T| { Ok(<T as Index>::DTYPE) }, other => Err(unsupported_index(other)))
 }
 
 fn to_u32(v: u64, what: &str) -> Result<u32, EngineError> {

@@ -2,7 +2,7 @@
 //! stored order, its duplicates summed or rejected, before any conversion.
 
 use sparsebridge_array::SparseArray;
-use sparsebridge_buffer::{Buffer, Complex64, Complex128, DType, Element};
+use sparsebridge_buffer::{Buffer, Complex64, Complex128, DType, Element, dispatch_dtype};
 use sparsebridge_descriptor::{Format, ScalarType};
 
 use super::{
@@ -10,7 +10,7 @@ use super::{
     values_vec,
 };
 use crate::assemble::format_name;
-use crate::error::EngineError;
+use crate::error::{EngineError, unsupported_index};
 use crate::{Bint8, ConvertError, CsrRef, DuplicatePolicy, Index, Values, ValuesRef, cpu};
 
 /// A canonical copy of a non-canonical COO (any rank), CSR or CSC array, in the same format:
@@ -136,9 +136,9 @@ fn canon_coo_2d(
     // Bounds first, in each array's own dtype (the kernels' errors, in their order); then the
     // kernels run on an unsigned work dtype (two instances, u32 and u64, instead of eight).
     for (k, (b, extent)) in idx.iter().zip([major, minor]).enumerate() {
-        with_index!(b.dtype(), I, {
+        dispatch_dtype!(b.dtype(), [integer] => |I| {
             cpu::check_bounds::<I>(b.as_slice::<I>()?, extent, index_name(k))?;
-        });
+        }, other => return Err(unsupported_index(other)));
     }
     let mut scratch = false;
     let mut cast = [
@@ -256,7 +256,7 @@ fn canon_compressed(
     scalar: ScalarType,
     policy: DuplicatePolicy,
 ) -> Result<(Buffer, Buffer, Buffer), EngineError> {
-    with_index!(ptr.dtype(), P, {
+    dispatch_dtype!(ptr.dtype(), [integer] => |P| {
         cpu::validate_pointers::<P>(
             ptr.as_slice::<P>()?,
             major,
@@ -264,10 +264,10 @@ fn canon_compressed(
             "pointers_to_1",
             false,
         )?;
-    });
-    with_index!(inner.dtype(), I, {
+    }, other => return Err(unsupported_index(other)));
+    dispatch_dtype!(inner.dtype(), [integer] => |I| {
         cpu::check_bounds::<I>(inner.as_slice::<I>()?, minor, "indices_1")?;
-    });
+    }, other => return Err(unsupported_index(other)));
     let mut scratch = false;
     let p64 = cast_index_buffer(ptr, DType::U64, "pointers_to_1", &mut scratch)?;
     let pointers = p64.as_slice::<u64>()?;
@@ -329,7 +329,7 @@ fn canon_coo(
     policy: DuplicatePolicy,
 ) -> Result<(Vec<Buffer>, Buffer), EngineError> {
     let (work, cast) = common_indices(idx)?;
-    let (out_idx, out_vals) = with_index!(work, I, {
+    let (out_idx, out_vals) = dispatch_dtype!(work, [integer] => |I| {
         let slices = cast
             .iter()
             .map(|b| b.as_slice::<I>())
@@ -362,7 +362,7 @@ fn canon_coo(
                 )
             })
         }
-    });
+    }, other => return Err(unsupported_index(other)));
     // Back to each array's own dtype (the values came from it, so they fit).
     let mut scratch = false;
     let out_idx = out_idx

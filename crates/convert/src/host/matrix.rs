@@ -3,7 +3,7 @@
 //! target's own arrays (DCSR/DCSC compaction, dense scatter).
 
 use sparsebridge_array::SparseArray;
-use sparsebridge_buffer::{Buffer, Complex64, Complex128, DType, Element};
+use sparsebridge_buffer::{Buffer, Complex64, Complex128, DType, Element, dispatch_dtype};
 use sparsebridge_descriptor::ScalarType;
 
 use super::{
@@ -11,7 +11,7 @@ use super::{
     values_vec,
 };
 use crate::assemble::{finish, resolve_dtypes};
-use crate::error::EngineError;
+use crate::error::{EngineError, unsupported_index};
 use crate::target::{ConvertOptions, Converted, Target};
 use crate::{Bint8, CsrRef, DenseOrder, Index, Value, Values, ValuesRef, cpu};
 
@@ -92,16 +92,16 @@ pub(super) fn convert_2d(
             let dptr = get(array, "pointers_to_1")?;
             let inner = get(array, "indices_1")?;
             copied = true;
-            let outer = with_index!(dptr.dtype(), P, {
-                with_index!(ids.dtype(), I, {
+            let outer = dispatch_dtype!(dptr.dtype(), [integer] => |P| {
+                dispatch_dtype!(ids.dtype(), [integer] => |I| {
                     Buffer::from_vec(cpu::dcsr_to_csr_pointers::<P, I>(
                         major,
                         ids.as_slice::<I>()?,
                         dptr.as_slice::<P>()?,
                         inner.len(),
                     )?)
-                })
-            });
+                }, other => return Err(unsupported_index(other)))
+            }, other => return Err(unsupported_index(other)));
             let defaults = (dptr.dtype(), inner.dtype());
             let p = Parts {
                 major,
@@ -191,12 +191,12 @@ pub(super) fn convert_2d(
         ),
         Kind::Doubly { .. } => {
             copied = true;
-            let (ids, dptr) = with_index!(pointer_t, P, {
-                with_index!(index_t, I, {
+            let (ids, dptr) = dispatch_dtype!(pointer_t, [integer] => |P| {
+                dispatch_dtype!(index_t, [integer] => |I| {
                     let (ids, dptr) = cpu::csr_to_dcsr::<P, I>(dmajor, outer.as_slice::<P>()?)?;
                     (Buffer::from_vec(ids), Buffer::from_vec(dptr))
-                })
-            });
+                }, other => return Err(unsupported_index(other)))
+            }, other => return Err(unsupported_index(other)));
             (
                 nnz,
                 named(vec![
@@ -306,23 +306,23 @@ fn same_orientation(
         (false, false) => cast_index_buffer(&p.outer, index_t, "indices_0", copied)?,
         (false, true) => {
             *copied = true;
-            with_index!(p.outer.dtype(), I, {
+            dispatch_dtype!(p.outer.dtype(), [integer] => |I| {
                 let majors = p.outer.as_slice::<I>()?;
-                with_index!(pointer_t, P, {
+                dispatch_dtype!(pointer_t, [integer] => |P| {
                     let ptr: Vec<P> = cpu::coo_sorted_to_csr_pointers::<P, I>(p.major, majors)?;
                     Buffer::from_vec(ptr)
-                })
-            })
+                }, other => return Err(unsupported_index(other)))
+            }, other => return Err(unsupported_index(other)))
         }
         (true, false) => {
             *copied = true;
-            with_index!(p.outer.dtype(), P, {
+            dispatch_dtype!(p.outer.dtype(), [integer] => |P| {
                 let ptr = p.outer.as_slice::<P>()?;
-                with_index!(index_t, I, {
+                dispatch_dtype!(index_t, [integer] => |I| {
                     let majors: Vec<I> = cpu::csr_to_coo_rows::<P, I>(p.major, ptr)?;
                     Buffer::from_vec(majors)
-                })
-            })
+                }, other => return Err(unsupported_index(other)))
+            }, other => return Err(unsupported_index(other)))
         }
     };
     Ok((outer, inner, p.values.clone()))
@@ -370,22 +370,22 @@ fn transposed(
     };
     // A compressed target's pointers must hold nnz (checked before the work, as on CUDA).
     if dst_compressed {
-        with_index!(pointer_t, P, {
+        dispatch_dtype!(pointer_t, [integer] => |P| {
             crate::index::check_fits::<P>(p.inner.len(), "pointers_to_1")?
-        });
+        }, other => return Err(unsupported_index(other)));
     }
-    let (ptr_w, idx_t, values) = with_index!(index_t, I, {
+    let (ptr_w, idx_t, values) = dispatch_dtype!(index_t, [integer] => |I| {
         transpose_values::<u64, I>(p, &pointers, &inner)?
-    });
+    }, other => return Err(unsupported_index(other)));
     if dst_compressed {
         let ptr_t = cast_index_buffer(&ptr_w, pointer_t, "pointers_to_1", &mut scratch)?;
         Ok((ptr_t, idx_t, values))
     } else {
         // Expand the new pointers into major indices.
         let ptr = ptr_w.as_slice::<u64>()?;
-        let majors = with_index!(index_t, I, {
+        let majors = dispatch_dtype!(index_t, [integer] => |I| {
             Buffer::from_vec(cpu::csr_to_coo_rows::<u64, I>(p.minor, ptr)?)
-        });
+        }, other => return Err(unsupported_index(other)));
         Ok((majors, idx_t, values))
     }
 }

@@ -11,11 +11,11 @@ mod matrix;
 mod nd;
 
 use sparsebridge_array::SparseArray;
-use sparsebridge_buffer::{Buffer, DType, Element};
+use sparsebridge_buffer::{Buffer, DType, Element, dispatch_dtype};
 use sparsebridge_descriptor::{Descriptor, Format, Level};
 
 use crate::assemble::{finish, format_name, is_identity};
-use crate::error::EngineError;
+use crate::error::{EngineError, unsupported_index};
 use crate::target::{ConvertOptions, Converted, Target};
 use crate::{Values, cpu};
 
@@ -78,13 +78,13 @@ fn cast_index_buffer(
         return Ok(buffer.clone());
     }
     *copied = true;
-    with_index!(buffer.dtype(), A, {
+    dispatch_dtype!(buffer.dtype(), [integer] => |A| {
         let src = buffer.as_slice::<A>()?;
-        with_index!(to, B, {
+        dispatch_dtype!(to, [integer] => |B| {
             let out: Vec<B> = cpu::cast_indices::<A, B>(src, array)?;
             Ok(Buffer::from_vec(out))
-        })
-    })
+        }, other => Err(unsupported_index(other)))
+    }, other => Err(unsupported_index(other)))
 }
 
 /// A `'static` binsparse index-array name (`indices_0` …), for typed errors.

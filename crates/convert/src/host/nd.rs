@@ -2,7 +2,7 @@
 //! DVEC).
 
 use sparsebridge_array::SparseArray;
-use sparsebridge_buffer::{Buffer, Complex64, Complex128, DType, Element};
+use sparsebridge_buffer::{Buffer, Complex64, Complex128, DType, Element, dispatch_dtype};
 use sparsebridge_descriptor::ScalarType;
 
 use super::{
@@ -10,7 +10,7 @@ use super::{
     index_name, typed, untyped, values_vec,
 };
 use crate::assemble::{finish, format_name, index_dtype};
-use crate::error::EngineError;
+use crate::error::{EngineError, unsupported_index};
 use crate::target::{ConvertOptions, Converted, Target};
 use crate::{Bint8, ValuesRef, cpu};
 
@@ -55,7 +55,7 @@ pub(super) fn convert_nd(
                 .collect::<Result<Vec<_>, _>>()?;
             let (work, idx) = common_indices(&idx)?;
             let dt = values.dtype();
-            let dense = with_index!(work, I, {
+            let dense = dispatch_dtype!(work, [integer] => |I| {
                 let slices = idx
                     .iter()
                     .map(|b| b.as_slice::<I>())
@@ -85,7 +85,7 @@ pub(super) fn convert_nd(
                     )?;
                     Buffer::from_vec(out).reinterpret(dt)?
                 })
-            });
+            }, other => return Err(unsupported_index(other)));
             (dense.len() as u64, vec![("values".to_owned(), dense)])
         }
         (Kind::Dense { .. }, Kind::Coo { rank, .. }) => {
