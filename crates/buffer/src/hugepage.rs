@@ -11,6 +11,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::{BufferError, Device};
+
 /// The 2 MiB huge-page size of x86-64 and aarch64 (4 KiB base pages).
 const HUGE_PAGE: usize = 2 << 20;
 
@@ -34,10 +36,19 @@ pub fn huge_pages() -> bool {
 /// A zeroed `Vec` of `n` elements. Large ones are advised to use transparent huge pages before
 /// they are first written (see the module docs). Zeroed pages come lazily from the OS, so untouched
 /// memory costs nothing.
-pub fn zeroed_vec<T: bytemuck::Zeroable>(n: usize) -> Vec<T> {
-    let v: Vec<T> = bytemuck::zeroed_vec(n);
+///
+/// Sizes come from untrusted input (a file's header, a descriptor's shape), so the allocation is
+/// fallible: a request the allocator refuses, or one whose byte size overflows, is
+/// [`BufferError::OutOfMemory`] rather than an abort or a panic.
+pub fn try_zeroed_vec<T: bytemuck::Zeroable>(n: usize) -> Result<Vec<T>, BufferError> {
+    let bytes = n.saturating_mul(std::mem::size_of::<T>());
+    let v: Vec<T> =
+        bytemuck::allocation::try_zeroed_vec(n).map_err(|()| BufferError::OutOfMemory {
+            bytes,
+            device: Device::Cpu,
+        })?;
     advise(v.as_ptr().cast(), std::mem::size_of_val(v.as_slice()));
-    v
+    Ok(v)
 }
 
 /// Advises the whole huge pages inside `[start, start + bytes)`, when enabled and large enough.
@@ -78,7 +89,7 @@ mod tests {
     #[test]
     fn zeroed_vec_is_zeroed_and_writable_at_every_size() {
         for n in [0usize, 1, 1000, (HUGE_PAGE_MIN_BYTES / 8) + 12345] {
-            let mut v: Vec<u64> = zeroed_vec(n);
+            let mut v: Vec<u64> = try_zeroed_vec(n).unwrap();
             assert_eq!(v.len(), n);
             assert!(v.iter().all(|&x| x == 0));
             for (i, x) in v.iter_mut().enumerate() {
@@ -86,5 +97,15 @@ mod tests {
             }
             assert!(v.iter().enumerate().all(|(i, &x)| x == i as u64));
         }
+    }
+
+    #[test]
+    fn an_impossible_size_is_a_typed_error_not_an_abort() {
+        // More bytes than any address space: refused before the allocator is asked.
+        let e = try_zeroed_vec::<u64>(usize::MAX / 4).unwrap_err();
+        assert!(
+            matches!(e, BufferError::OutOfMemory { bytes, device: Device::Cpu } if bytes == usize::MAX),
+            "{e}"
+        );
     }
 }

@@ -127,6 +127,13 @@ pub enum ConvertError {
         /// The quantity being computed.
         what: &'static str,
     },
+    /// The allocator refused an output or scratch array (sizes follow from the shape, so a
+    /// huge dimension asks for a huge pointer array).
+    #[error("out of memory allocating {bytes} bytes")]
+    OutOfMemory {
+        /// Requested bytes (saturated at `usize::MAX`).
+        bytes: usize,
+    },
 }
 
 /// Errors of the array-level conversion ([`crate::engine::convert`]).

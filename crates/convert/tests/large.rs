@@ -189,3 +189,75 @@ fn spec_examples() -> Result<()> {
     );
     Ok(())
 }
+
+/// A shape far larger than memory with a few entries, as a Matrix Market header may declare
+/// (a fuzzer found `33239272031 x 0`): canonicalizing the COO must not allocate per row, and a
+/// conversion that truly needs per-row pointers fails with a typed error instead of aborting.
+#[test]
+fn hypersparse_shapes_canonicalize_without_per_row_memory() -> Result<()> {
+    let huge = 33_239_272_031usize;
+    let rows: Vec<i64> = vec![huge as i64 - 1, 5, huge as i64 - 1, 5, 0];
+    let cols: Vec<i64> = vec![3, 1, 3, 0, 2];
+    let vals = [1.5f64, 2.0, 0.25, -1.0, 4.0];
+    let coo = CooRef {
+        nrows: huge,
+        ncols: 4,
+        rows: &rows,
+        cols: &cols,
+        values: ValuesRef::Array(&vals),
+    };
+    let entries: Vec<(usize, usize)> = rows
+        .iter()
+        .zip(&cols)
+        .map(|(&r, &c)| (r as usize, c as usize))
+        .collect();
+    let exp = canon(&entries, Some(&vals[..]), true).map_err(|d| anyhow::anyhow!("{d:?}"))?;
+    let coor = cpu::coo_sort_by_row(&coo, DuplicatePolicy::Sum)?;
+    let got: Vec<((usize, usize), Option<f64>)> = coor
+        .rows
+        .iter()
+        .zip(&coor.cols)
+        .zip(coor.values.as_array().unwrap_or(&[]))
+        .map(|((&r, &c), &v)| ((r as usize, c as usize), Some(v)))
+        .collect();
+    assert_eq!(got, exp);
+    // The same entries with the dimensions swapped, sorted by column.
+    let t = CooRef {
+        nrows: 4,
+        ncols: huge,
+        rows: &cols,
+        cols: &rows,
+        values: ValuesRef::Array(&vals),
+    };
+    let cooc = cpu::coo_sort_by_col(&t, DuplicatePolicy::Sum)?;
+    assert_eq!(cooc.cols, coor.rows);
+    assert_eq!(cooc.rows, coor.cols);
+    // Rejecting duplicates names the first one in canonical order.
+    match cpu::coo_sort_by_row(&coo, DuplicatePolicy::Reject) {
+        Err(ConvertError::Duplicate { coords }) => assert_eq!(coords, vec![huge - 1, 3]),
+        other => panic!("expected a duplicate, got {:?}", other.map(|_| ())),
+    }
+    // An out-of-bounds row is still reported, first.
+    let bad_rows: Vec<i64> = vec![0, huge as i64];
+    let bad = CooRef {
+        nrows: huge,
+        ncols: 4,
+        rows: &bad_rows,
+        cols: &cols[..2],
+        values: ValuesRef::Array(&vals[..2]),
+    };
+    assert!(matches!(
+        cpu::coo_sort_by_row(&bad, DuplicatePolicy::Sum),
+        Err(ConvertError::IndexOutOfBounds {
+            array: "indices_0",
+            position: 1,
+            ..
+        })
+    ));
+    // CSR needs nrows + 1 pointers: more memory than any machine has, as a typed error.
+    match cpu::coo_sorted_to_csr_pointers::<u64, i64>(usize::MAX / 2, &[]) {
+        Err(ConvertError::OutOfMemory { bytes }) => assert_eq!(bytes, usize::MAX),
+        other => panic!("expected out of memory, got {:?}", other.map(|_| ())),
+    }
+    Ok(())
+}

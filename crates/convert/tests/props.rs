@@ -179,6 +179,11 @@ fn check_coo_to_csr<P: Index, I: Index, T: FromSeed>(
         values,
     };
     let got = c.run(|| cpu::coo_to_csr::<P, I, T>(&coo, policy));
+    // COOR and COOC canonicalization take a comparison sort when the sorted dimension is far
+    // larger than nnz (extents near 70,000 here), else the counting sort: both must agree with
+    // the oracle, on success and on the first duplicate.
+    let coor = c.run(|| cpu::coo_sort_by_row(&coo, policy));
+    let cooc = c.run(|| cpu::coo_sort_by_col(&coo, policy));
     let exp = canon(
         &c.entries,
         (!c.iso).then_some(&vals[..]),
@@ -193,13 +198,16 @@ fn check_coo_to_csr<P: Index, I: Index, T: FromSeed>(
             let ev: Vec<Option<T>> = exp.iter().map(|e| e.1).collect();
             check_values(&csr.values, &ev, c.iso)?;
             // Same result through COOR and COOC canonicalization.
-            let coor = c
-                .run(|| cpu::coo_sort_by_row(&coo, policy))
-                .map_err(|e| TestCaseError::fail(e.to_string()))?;
-            prop_assert_eq!(&coor.cols, &csr.indices);
-            let cooc = c
-                .run(|| cpu::coo_sort_by_col(&coo, policy))
-                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let coor = coor.map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let got_r: Vec<(usize, usize)> = coor
+                .rows
+                .iter()
+                .zip(&coor.cols)
+                .map(|(&r, &c)| (us(r), us(c)))
+                .collect();
+            prop_assert_eq!(got_r, exp.iter().map(|e| e.0).collect::<Vec<_>>());
+            check_values(&coor.values, &ev, c.iso)?;
+            let cooc = cooc.map_err(|e| TestCaseError::fail(e.to_string()))?;
             let mut by_col: Vec<((usize, usize), Option<T>)> = exp.clone();
             by_col.sort_by_key(|e| (e.0.1, e.0.0));
             let got_c: Vec<(usize, usize)> = cooc
@@ -213,10 +221,24 @@ fn check_coo_to_csr<P: Index, I: Index, T: FromSeed>(
             check_values(&cooc.values, &bv, c.iso)?;
         }
         (Err(ConvertError::Duplicate { coords }), Err(d)) if policy == DuplicatePolicy::Reject => {
-            prop_assert_eq!(coords, vec![d.0, d.1]);
+            prop_assert_eq!(&coords, &vec![d.0, d.1]);
+            let r = coor.err().map(|e| e.to_string());
+            prop_assert_eq!(r, Some(ConvertError::Duplicate { coords }.to_string()));
+            prop_assert!(
+                matches!(cooc, Err(ConvertError::Duplicate { .. })),
+                "COOC: {:?}",
+                cooc.map(|_| ())
+            );
         }
         (Err(ConvertError::IsoDuplicate { coords }), Err(d)) if c.iso => {
-            prop_assert_eq!(coords, vec![d.0, d.1]);
+            prop_assert_eq!(&coords, &vec![d.0, d.1]);
+            let r = coor.err().map(|e| e.to_string());
+            prop_assert_eq!(r, Some(ConvertError::IsoDuplicate { coords }.to_string()));
+            prop_assert!(
+                matches!(cooc, Err(ConvertError::IsoDuplicate { .. })),
+                "COOC: {:?}",
+                cooc.map(|_| ())
+            );
         }
         (got, exp) => prop_assert!(
             false,

@@ -126,6 +126,39 @@ fn vector_coordinate_form_reads_as_cvec() {
     assert_eq!(dense(&a), dense(&b));
 }
 
+#[test]
+fn hypersparse_shapes_read_without_per_row_memory() {
+    // The fuzzer's out-of-memory input: a vector of length 33,239,272,031 with no entries made
+    // the canonicalizing sort allocate one counter per row (265 GB). Shapes come from the file,
+    // so reading costs O(nnz), whatever they declare.
+    let dir = scratch("hyper");
+    let p = write(
+        dir.path(),
+        "empty.mtx",
+        "%%MatrixMarket matrix coordinate real general\n 33239272031 0\n",
+    );
+    let a = read(&p, &ReadOptions::default()).unwrap().array;
+    assert_eq!(a.shape(), &[33_239_272_031]);
+    assert_eq!(a.array("indices_0").unwrap().len(), 0);
+    // A 1e12 x 1e12 matrix with unsorted, duplicated entries: sorted and summed as scipy would.
+    let p = write(
+        dir.path(),
+        "m.mtx",
+        "%%MatrixMarket matrix coordinate real general\n\
+         1000000000000 1000000000000 4\n\
+         1000000000000 7 1.5\n3 1000000000000 2\n1000000000000 7 0.25\n1 1 -1\n",
+    );
+    let a = read(&p, &ReadOptions::default()).unwrap().array;
+    a.validate_full().unwrap();
+    let ix = |n: &str| a.array(n).unwrap().as_slice::<i64>().unwrap().to_vec();
+    assert_eq!(ix("indices_0"), [0, 2, 999_999_999_999]);
+    assert_eq!(ix("indices_1"), [0, 999_999_999_999, 6]);
+    assert_eq!(
+        a.array("values").unwrap().as_slice::<f64>().unwrap(),
+        &[-1.0, 2.0, 1.75]
+    );
+}
+
 /// Parsed content of two reads: descriptor and every array, byte for byte.
 fn assert_same(a: &sparsebridge::SparseArray, b: &sparsebridge::SparseArray, what: &str) {
     assert_eq!(

@@ -192,6 +192,8 @@ pub(crate) fn array(e: ArrayError) -> PyErr {
 pub(crate) fn convert_kernel(e: ConvertError) -> PyErr {
     match &e {
         ConvertError::DoesNotFit { .. } => new_err(Kind::Unsupported, e.to_string()),
+        // As for a refused buffer: Python's own MemoryError, which callers already handle.
+        ConvertError::OutOfMemory { .. } => PyMemoryError::new_err(e.to_string()),
         _ => new_err(Kind::Structure, e.to_string()),
     }
 }

@@ -10,7 +10,7 @@ use crate::index::Index;
 /// the first position whose value `B` cannot hold (negative into unsigned, or too large), and
 /// that value.
 pub fn cast_indices<A: Index, B: Index>(src: &[A], array: &'static str) -> Result<Vec<B>> {
-    let mut out: Vec<B> = zeroed(src.len());
+    let mut out: Vec<B> = zeroed(src.len())?;
     let chunk = serial_cutoff();
     let bad = out
         .par_chunks_mut(chunk)

@@ -90,7 +90,7 @@ pub fn csr_to_coo_rows<P: Index, I: Index>(nrows: usize, pointers: &[P]) -> Resu
     if nnz > 0 {
         check_fits::<I>(nrows - 1, "indices_0")?;
     }
-    let mut rows: Vec<I> = zeroed(nnz);
+    let mut rows: Vec<I> = zeroed(nnz)?;
     let parts = if nnz < serial_cutoff() {
         1
     } else {
@@ -156,7 +156,7 @@ pub fn dcsr_to_csr_pointers<P: Index, I: Index>(
     let len = nrows.checked_add(1).ok_or(ConvertError::SizeOverflow {
         what: "pointers_to_1 length",
     })?;
-    let mut out: Vec<P> = zeroed(len);
+    let mut out: Vec<P> = zeroed(len)?;
     let parts = if len < serial_cutoff() {
         1
     } else {
@@ -211,7 +211,7 @@ pub fn cvec_to_dvec<I: Index, T: Value>(
     values: ValuesRef<'_, T>,
 ) -> Result<Vec<T>> {
     validate_cvec(n, indices, values)?;
-    let mut out: Vec<T> = zeroed(n);
+    let mut out: Vec<T> = zeroed(n)?;
     let nnz = indices.len();
     let parts = if nnz < serial_cutoff() {
         1

@@ -26,7 +26,7 @@ pub fn coo_sorted_to_csr_pointers<P: Index, I: Index>(nrows: usize, rows: &[I]) 
     let len = nrows.checked_add(1).ok_or(ConvertError::SizeOverflow {
         what: "pointers_to_1 length",
     })?;
-    let mut ptr: Vec<P> = zeroed(len);
+    let mut ptr: Vec<P> = zeroed(len)?;
     if nnz == 0 {
         return Ok(ptr);
     }
@@ -258,9 +258,9 @@ fn csr_canonicalize_impl<P: Index, I: Index, T: Summable>(
     let rb = balanced_bounds(&ptr, parts);
     let ends: Vec<usize> = rb[1..].iter().map(|&r| ptr[r]).collect();
     let iso = matches!(csr.values, ValuesRef::Iso(_));
-    let mut cols: Vec<I> = zeroed(nnz);
+    let mut cols: Vec<I> = zeroed(nnz)?;
     let mut vals: Vec<T> = match csr.values {
-        ValuesRef::Array(_) => zeroed(nnz),
+        ValuesRef::Array(_) => zeroed(nnz)?,
         ValuesRef::Iso(_) => Vec::new(),
     };
     let outcomes: Vec<PartOutcome> = {
@@ -420,8 +420,8 @@ fn finish<P: Index, I: Index, T: Summable>(
     let Values::Array(vals) = &values else {
         return Err(ConvertError::IsoDuplicate { coords: Vec::new() });
     };
-    let mut out_cols: Vec<I> = zeroed(new_nnz);
-    let mut out_vals: Vec<T> = zeroed(new_nnz);
+    let mut out_cols: Vec<I> = zeroed(new_nnz)?;
+    let mut out_vals: Vec<T> = zeroed(new_nnz)?;
     let new_ends: Vec<usize> = rb[1..].iter().map(|&r| new_ptr[r]).collect();
     let oc = split_at_ends(&mut out_cols, &new_ends);
     let ov = split_at_ends(&mut out_vals, &new_ends);
@@ -509,6 +509,9 @@ pub fn coo_sort_by_row<I: Index, T: Summable>(
     coo: &CooRef<'_, I, T>,
     policy: DuplicatePolicy,
 ) -> Result<Coo<I, T>> {
+    if is_hypersparse(coo.nrows, coo.rows.len()) {
+        return coo_sort_by_comparison(coo, policy);
+    }
     let csr = coo_to_csr::<u64, I, T>(coo, policy)?;
     let rows = super::csr_to_coo_rows::<u64, I>(csr.nrows, &csr.pointers)?;
     Ok(Coo {
@@ -534,6 +537,16 @@ pub fn coo_sort_by_col<I: Index, T: Summable>(
         cols: coo.rows,
         values: coo.values,
     };
+    if is_hypersparse(coo.ncols, coo.rows.len()) {
+        let t = coo_sort_by_comparison(&swapped, policy).map_err(swap_error)?;
+        return Ok(Coo {
+            nrows: coo.nrows,
+            ncols: coo.ncols,
+            rows: t.cols,
+            cols: t.rows,
+            values: t.values,
+        });
+    }
     let csc = coo_to_csr::<u64, I, T>(&swapped, policy).map_err(swap_error)?;
     let cols = super::csr_to_coo_rows::<u64, I>(csc.nrows, &csc.pointers)?;
     Ok(Coo {
@@ -542,6 +555,81 @@ pub fn coo_sort_by_col<I: Index, T: Summable>(
         rows: csc.indices,
         cols,
         values: csc.values,
+    })
+}
+
+/// Whether sorting by a dimension of `extent` is better done by comparison than by counting:
+/// the counting sort needs `extent + 1` counters, which for a hypersparse array (a Matrix
+/// Market header may declare 3e10 rows for a handful of entries) is most of the work, or more
+/// memory than the machine has.
+fn is_hypersparse(extent: usize, nnz: usize) -> bool {
+    extent > HYPERSPARSE_MIN_EXTENT && extent / 16 > nnz
+}
+
+/// Below this extent the counters of the counting sort fit in cache anyway.
+const HYPERSPARSE_MIN_EXTENT: usize = 1 << 16;
+
+/// Canonical COOR by a stable comparison sort of the entries: O(nnz log nnz) time and O(nnz)
+/// memory whatever the number of rows, with the same result and the same errors as the
+/// counting-sort path (bounds first, then the first duplicate in canonical order; duplicates
+/// summed in input order).
+pub(crate) fn coo_sort_by_comparison<I: Index, T: Summable>(
+    coo: &CooRef<'_, I, T>,
+    policy: DuplicatePolicy,
+) -> Result<Coo<I, T>> {
+    let nnz = coo.rows.len();
+    if coo.cols.len() != nnz {
+        return Err(ConvertError::LengthMismatch {
+            array: "indices_1",
+            expected: nnz,
+            actual: coo.cols.len(),
+        });
+    }
+    coo.values.check_len(nnz)?;
+    check_bounds(coo.rows, coo.nrows, "indices_0")?;
+    check_bounds(coo.cols, coo.ncols, "indices_1")?;
+    let mut perm: Vec<usize> = (0..nnz).collect();
+    // Stable, so equal coordinates keep their input order for the sum.
+    perm.par_sort_by_key(|&k| (coo.rows[k], coo.cols[k]));
+    let mut rows: Vec<I> = Vec::with_capacity(nnz);
+    let mut cols: Vec<I> = Vec::with_capacity(nnz);
+    let mut vals: Vec<T> = Vec::new();
+    let src = match coo.values {
+        ValuesRef::Array(v) => {
+            vals.reserve(nnz);
+            Some(v)
+        }
+        ValuesRef::Iso(_) => None,
+    };
+    for &k in &perm {
+        let (r, c) = (coo.rows[k], coo.cols[k]);
+        if rows.last() == Some(&r) && cols.last() == Some(&c) {
+            let coords = vec![r.to_usize().unwrap_or(0), c.to_usize().unwrap_or(0)];
+            if policy == DuplicatePolicy::Reject {
+                return Err(ConvertError::Duplicate { coords });
+            }
+            let (Some(v), Some(acc)) = (src, vals.last_mut()) else {
+                return Err(ConvertError::IsoDuplicate { coords });
+            };
+            acc.sum_assign(v[k]);
+            continue;
+        }
+        rows.push(r);
+        cols.push(c);
+        if let Some(v) = src {
+            vals.push(v[k]);
+        }
+    }
+    let values = match coo.values {
+        ValuesRef::Array(_) => Values::Array(vals),
+        ValuesRef::Iso(v) => Values::Iso(v),
+    };
+    Ok(Coo {
+        nrows: coo.nrows,
+        ncols: coo.ncols,
+        rows,
+        cols,
+        values,
     })
 }
 

@@ -33,7 +33,7 @@ fn dense_to_compressed<P: Index, I: Index, T: Summable>(
     if minor > 0 {
         check_fits::<I>(minor - 1, "indices_1")?;
     }
-    let mut ptr: Vec<usize> = zeroed(major + 1);
+    let mut ptr: Vec<usize> = zeroed(major + 1)?;
     if minor == 0 {
         return Ok((ptr, Vec::new(), Vec::new()));
     }
@@ -44,8 +44,8 @@ fn dense_to_compressed<P: Index, I: Index, T: Summable>(
         .for_each(|(c, run)| *c = run.iter().filter(|v| stored(v)).count());
     let nnz = exclusive_scan(&mut ptr);
     check_fits::<P>(nnz, "pointers_to_1")?;
-    let mut idx: Vec<I> = zeroed(nnz);
-    let mut vals: Vec<T> = zeroed(nnz);
+    let mut idx: Vec<I> = zeroed(nnz)?;
+    let mut vals: Vec<T> = zeroed(nnz)?;
     let parts = if nnz.max(data.len()) < serial_cutoff() {
         1
     } else {
@@ -182,7 +182,7 @@ pub fn csr_to_dense_fill<P: Index, I: Index, T: Value>(
         return Err(index_error(csr.indices[k], "indices_1", k, csr.ncols));
     }
     let mut out: Vec<T> = match fill {
-        None => zeroed(len),
+        None => zeroed(len)?,
         Some(f) => vec![f; len],
     };
     if len == 0 {
@@ -228,7 +228,7 @@ pub fn coo_to_dense<I: Index, T: Value>(
     }
     coo.values.check_len(nnz)?;
     let len = dense_len(coo.nrows, coo.ncols)?;
-    let mut out: Vec<T> = zeroed(len);
+    let mut out: Vec<T> = zeroed(len)?;
     for k in 0..nnz {
         let r = match coo.rows[k].to_usize() {
             Some(r) if r < coo.nrows => r,

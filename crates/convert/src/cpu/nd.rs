@@ -90,14 +90,14 @@ pub fn coo_nd_canonicalize<I: Index, T: Summable>(
     let rank = coo.shape.len();
     let key = |d: usize, k: usize| coo.indices[d][k].to_usize().unwrap_or(0);
     let mut perm: Vec<usize> = (0..nnz).collect();
-    let mut tmp: Vec<usize> = zeroed(nnz);
+    let mut tmp: Vec<usize> = zeroed(nnz)?;
     for d in (0..rank).rev() {
         let extent = coo.shape[d];
         if extent > nnz.saturating_mul(2).saturating_add(1024) {
             perm.sort_by_key(|&k| key(d, k));
             continue;
         }
-        let mut counts: Vec<usize> = zeroed(extent + 1);
+        let mut counts: Vec<usize> = zeroed(extent + 1)?;
         for &k in &perm {
             counts[key(d, k)] += 1;
         }
@@ -182,7 +182,7 @@ pub fn coo_nd_to_dense_fill<I: Index, T: Value>(
     let nnz = check_nd(coo)?;
     let (st, size) = strides(coo.shape)?;
     let mut out: Vec<T> = match fill {
-        None => zeroed(size),
+        None => zeroed(size)?,
         Some(f) => vec![f; size],
     };
     for k in 0..nnz {

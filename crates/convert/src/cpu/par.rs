@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use crate::error::{ConvertError, Result};
 use crate::index::Index;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -61,8 +62,13 @@ pub(crate) fn position_first_chunked<T: Sync>(
 
 /// A zeroed vector of `n` elements (lazily zeroed pages; large ones advised to use huge pages,
 /// see [`sparsebridge_buffer::hugepage`]).
-pub(crate) fn zeroed<T: bytemuck::Zeroable>(n: usize) -> Vec<T> {
-    sparsebridge_buffer::hugepage::zeroed_vec(n)
+///
+/// Lengths follow from the input (shapes, nnz), so a refused allocation is the typed
+/// [`ConvertError::OutOfMemory`], never an abort.
+pub(crate) fn zeroed<T: bytemuck::Zeroable>(n: usize) -> Result<Vec<T>> {
+    sparsebridge_buffer::hugepage::try_zeroed_vec(n).map_err(|_| ConvertError::OutOfMemory {
+        bytes: n.saturating_mul(std::mem::size_of::<T>()),
+    })
 }
 
 /// In-place exclusive prefix sum of `counts`; returns the total.

@@ -145,7 +145,7 @@ where
 
     // 2. Partition into the temporary buffer (one stream per bucket and part).
     // Every entry is written before it is read: a kept temporary serves as well as a fresh one.
-    let mut tmp: Vec<Entry<I, V>> = scratch::take(nnz);
+    let mut tmp: Vec<Entry<I, V>> = scratch::take(nnz)?;
     {
         let mut parts: Vec<Vec<&mut [Entry<I, V>]>> =
             (0..nt).map(|_| Vec::with_capacity(nb)).collect();
@@ -172,9 +172,9 @@ where
     }
 
     // 3. Counting sort inside each bucket, into its own ranges of the outputs.
-    let mut ptr: Vec<usize> = zeroed(ptr_len);
-    let mut minor: Vec<I> = zeroed(nnz);
-    let mut vals: Vec<V> = zeroed(nnz);
+    let mut ptr: Vec<usize> = zeroed(ptr_len)?;
+    let mut minor: Vec<I> = zeroed(nnz)?;
+    let mut vals: Vec<V> = zeroed(nnz)?;
     let key_bounds: Vec<usize> = (0..=nb).map(|b| (b << shift).min(nkeys)).collect();
     let outcomes: Vec<R> = {
         let pp = split_at_ends(&mut ptr[..nkeys], &key_bounds[1..]);

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::par::zeroed;
+use crate::error::Result;
 
 const DEFAULT_LIMIT: usize = 256 << 20;
 /// `usize::MAX` until first read from the environment.
@@ -60,7 +61,7 @@ fn slot() -> std::sync::MutexGuard<'static, Option<Box<dyn Any + Send>>> {
 
 /// A vector of `n` elements whose contents are unspecified (but initialized): the kept
 /// temporary when it has the same element type and room, else a fresh zeroed one.
-pub(crate) fn take<T: bytemuck::Zeroable + Copy + Send + 'static>(n: usize) -> Vec<T> {
+pub(crate) fn take<T: bytemuck::Zeroable + Copy + Send + 'static>(n: usize) -> Result<Vec<T>> {
     let kept = slot().take();
     if let Some(b) = kept
         && let Ok(v) = b.downcast::<Vec<T>>()
@@ -68,11 +69,11 @@ pub(crate) fn take<T: bytemuck::Zeroable + Copy + Send + 'static>(n: usize) -> V
         let mut v = *v;
         if v.len() >= n {
             v.truncate(n);
-            return v;
+            return Ok(v);
         }
         if v.capacity() >= n {
             v.resize(n, T::zeroed());
-            return v;
+            return Ok(v);
         }
     }
     zeroed(n)
@@ -95,25 +96,25 @@ mod tests {
     #[test]
     fn kept_then_reused_then_bounded() {
         set_scratch_limit(1 << 20);
-        let v: Vec<u64> = take(1000);
+        let v: Vec<u64> = take(1000).unwrap();
         assert_eq!(v.len(), 1000);
         let p = v.as_ptr();
         give(v);
         // Same type, smaller: the kept allocation, truncated.
-        let w: Vec<u64> = take(10);
+        let w: Vec<u64> = take(10).unwrap();
         assert_eq!((w.as_ptr(), w.len()), (p, 10));
         give(w);
         // Same type, larger than the kept length but within its capacity: resized in place.
-        let w: Vec<u64> = take(1000);
+        let w: Vec<u64> = take(1000).unwrap();
         assert_eq!((w.as_ptr(), w.len()), (p, 1000));
         give(w);
         // Another type: a fresh vector (the kept one is dropped).
-        let x: Vec<u32> = take(5);
+        let x: Vec<u32> = take(5).unwrap();
         assert_eq!(x, vec![0u32; 5]);
         give(x);
         // Over the limit: not kept.
         give(vec![0u8; (1 << 20) + 1]);
-        let y: Vec<u8> = take(4);
+        let y: Vec<u8> = take(4).unwrap();
         assert_eq!(y, vec![0u8; 4]);
         // Limit 0 frees and disables.
         give(vec![1u16; 8]);
