@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional, SupportsIndex
 
 from . import _lenient
+from ._formats import FORMAT_NAMES, canonical_name
 from .errors import (
     BinsparseWarning,
     CopyRequiredError,
@@ -285,9 +286,6 @@ def _import_one(
     return con, list(shape)
 
 
-_FORMAT_NAMES = frozenset(
-    {"DVEC", "DMAT", "DMATR", "DMATC", "CVEC", "CSR", "CSC", "DCSR", "DCSC", "COO", "COOR", "COOC", "CUSTOM"}
-)
 
 
 def _assemble(
@@ -301,7 +299,7 @@ def _assemble(
     ext = _extension()
     inner = descriptor.get("binsparse", descriptor)
     fmt = inner.get("format") if isinstance(inner, Mapping) else None
-    if isinstance(fmt, str) and fmt.upper() not in _FORMAT_NAMES:
+    if isinstance(fmt, str) and fmt.upper() not in FORMAT_NAMES:
         # Refuse before touching the arrays (e.g. scipy's "BSR" with a 3-D values array).
         raise DescriptorError(f"`binsparse.format`: unknown format {fmt!r} (not a binsparse 0.1 format)")
     if not isinstance(arrays, Mapping):
@@ -360,9 +358,6 @@ def from_binsparse(
 # account of them. When the object belongs to a library sparsebridge adapts, the adapter reads the
 # object's own attributes, so the two readings can be compared, and the adapter's wins.
 
-_FORMAT_ALIASES = {"COO": "COOR", "DMAT": "DMATR"}
-
-
 def _inner(d: object) -> Mapping[str, Any]:
     if isinstance(d, Mapping):
         inner = d.get("binsparse", d)
@@ -372,7 +367,7 @@ def _inner(d: object) -> Mapping[str, Any]:
 
 
 def _norm_format(f: object) -> object:
-    return _FORMAT_ALIASES.get(f.upper(), f.upper()) if isinstance(f, str) else f
+    return canonical_name(f) if isinstance(f, str) else f
 
 
 def _norm_type(t: object) -> object:

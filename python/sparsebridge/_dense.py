@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._formats import PREDEFINED_LEVELS
 from .errors import StructureError, UnsupportedFormatError
 from .interop._common import fill_value, host_arrays, values_of
 
@@ -16,29 +17,6 @@ if TYPE_CHECKING:
 def _expand(ptr: np.ndarray, major: np.ndarray) -> np.ndarray:
     counts: np.ndarray = np.diff(ptr.astype(np.int64))
     return np.repeat(major, counts)
-
-
-def _lv(*levels: tuple[str, int]) -> dict:
-    """A custom level chain, outer to inner, ending in ``element``."""
-    level: dict = {"level_desc": "element"}
-    for kind, rank in reversed(levels):
-        level = {"level_desc": kind, "rank": rank, "level": level}
-    return level
-
-
-# binsparse §5: every predefined format as its custom level form.
-PREDEFINED_LEVELS: dict[str, dict] = {
-    "DVEC": {"level": _lv(("dense", 1))},
-    "DMATR": {"level": _lv(("dense", 1), ("dense", 1))},
-    "DMATC": {"level": _lv(("dense", 1), ("dense", 1)), "transpose": [1, 0]},
-    "CVEC": {"level": _lv(("sparse", 1))},
-    "CSR": {"level": _lv(("dense", 1), ("sparse", 1))},
-    "CSC": {"level": _lv(("dense", 1), ("sparse", 1)), "transpose": [1, 0]},
-    "DCSR": {"level": _lv(("sparse", 1), ("sparse", 1))},
-    "DCSC": {"level": _lv(("sparse", 1), ("sparse", 1)), "transpose": [1, 0]},
-    "COOR": {"level": _lv(("sparse", 2))},
-    "COOC": {"level": _lv(("sparse", 2)), "transpose": [1, 0]},
-}
 
 
 def coordinates(sa: SparseArray) -> np.ndarray:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
+from ._formats import ALIASES
 from .errors import DescriptorError, StructureError
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 Importer = Callable[[str, object], "tuple[Constituent, list[int]]"]
 
 _INTEGER = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
-_ALIASES = {"COO": "COOR", "DMAT": "DMATR"}
 
 
 def _inner(descriptor: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +95,7 @@ def normalise(
     imported = {name: importer(name, obj) for name, obj in arrays.items()}
     notes: list[str] = []
     fmt = inner.get("format")
-    fmt = _ALIASES.get(fmt, fmt) if isinstance(fmt, str) else fmt
+    fmt = ALIASES.get(fmt, fmt) if isinstance(fmt, str) else fmt
     shape = inner.get("shape")
     two_d = sorted(n for n, (_, s) in imported.items() if len(s) == 2)
     if two_d:
@@ -162,7 +162,7 @@ def same_layout(native: Mapping[str, Any], requested: Mapping[str, Any]) -> bool
     def key(d: Mapping[str, Any]) -> tuple[Any, ...]:
         inner = _inner(dict(d))
         fmt = inner.get("format")
-        fmt = _ALIASES.get(fmt, fmt) if isinstance(fmt, str) else fmt
+        fmt = ALIASES.get(fmt, fmt) if isinstance(fmt, str) else fmt
         return (fmt, inner.get("shape"), inner.get("custom"), inner.get("data_types"))
 
     try:

@@ -330,3 +330,17 @@ def test_cuda_constituents() -> None:
     a = sb.asarray(t)  # pragma: no cover
     assert a.device == "cuda:0"  # pragma: no cover
     np.testing.assert_array_equal(sb.to_torch(a).to_dense().cpu().numpy(), np.eye(4))  # pragma: no cover
+
+
+def test_a_huge_declared_dimension_is_a_memory_error() -> None:
+    # Shapes come from the producer. A conversion that needs one pointer per row of 2**62 rows
+    # raises Python's MemoryError (the allocator refuses), never an abort of the interpreter.
+    big = 2**62
+    arrays = {"indices_0": np.array([3, 3, big - 1], np.int64), "indices_1": np.array([0, 2, 1], np.int64),
+              "values": np.array([1.0, 2.0, 3.0])}
+    a = sb.from_binsparse(RawProducer("COOR", [big, 4], arrays))
+    assert a.shape == (big, 4)
+    with pytest.raises(MemoryError, match="out of memory allocating"):
+        a.asformat("CSR")
+    # The entries are untouched by the failed attempt.
+    np.testing.assert_array_equal(np.from_dlpack(a.__binsparse__()["indices_0"]), arrays["indices_0"])

@@ -9,6 +9,22 @@ use sparsebridge_descriptor::{ArrayRole, DataType, Descriptor, Format, ScalarTyp
 use crate::error::EngineError;
 use crate::target::{ConvertOptions, Converted, Target};
 
+/// The stored parts of a 2-D source, in its major orientation: what both engines take apart
+/// before their COOR/COOC/CSR/CSC core.
+pub(crate) struct Parts {
+    /// Extents of the (major, minor) dimensions.
+    pub(crate) major: usize,
+    pub(crate) minor: usize,
+    /// `pointers_to_1` (compressed) or `indices_0` (coordinate).
+    pub(crate) outer: Buffer,
+    /// `indices_1`.
+    pub(crate) inner: Buffer,
+    /// `values` (one element when `iso`).
+    pub(crate) values: Buffer,
+    /// Whether the values are iso.
+    pub(crate) iso: bool,
+}
+
 /// The name of a format for messages: its predefined alias, else its level summary.
 pub(crate) fn format_name(f: &Format) -> String {
     f.alias()

@@ -30,7 +30,7 @@ use sparsebridge_buffer::cuda::{
 use sparsebridge_buffer::{Buffer, DType, Device, dispatch_dtype};
 use sparsebridge_descriptor::{PredefinedFormat, ScalarType};
 
-use crate::assemble::{finish_parts, format_name, is_identity, target_dtypes};
+use crate::assemble::{Parts, finish_parts, format_name, is_identity, target_dtypes};
 use crate::error::{EngineError, unsupported_index};
 use crate::index::check_fits;
 use crate::target::{ConvertOptions, Converted, Target};
@@ -557,16 +557,6 @@ impl Gpu {
         )?;
         Ok(self.read_bad(bad)?.is_none())
     }
-}
-
-/// The stored parts of a 2-D source, in its major orientation.
-struct Parts {
-    major: usize,
-    minor: usize,
-    outer: Buffer,
-    inner: Buffer,
-    values: Buffer,
-    iso: bool,
 }
 
 /// (compressed, column-major) of the four 2-D formats.

@@ -10,23 +10,10 @@ use super::{
     Kind, aligned_as, cast_index_buffer, extents, fill_value, first, get, typed, untyped,
     values_vec,
 };
-use crate::assemble::{finish, resolve_dtypes};
+use crate::assemble::{Parts, finish, resolve_dtypes};
 use crate::error::{EngineError, unsupported_index};
 use crate::target::{ConvertOptions, Converted, Target};
 use crate::{Bint8, CsrRef, DenseOrder, Index, Value, Values, ValuesRef, cpu};
-
-/// The stored parts of a 2-D source, in its major orientation.
-struct Parts {
-    /// Extents of the (major, minor) dimensions.
-    major: usize,
-    minor: usize,
-    /// `pointers_to_1` (compressed) or `indices_0` (coordinate).
-    outer: Buffer,
-    /// `indices_1`.
-    inner: Buffer,
-    values: Buffer,
-    iso: bool,
-}
 
 /// A 2-D conversion: the source as compressed or coordinate parts in its own orientation,
 /// the COOR/COOC/CSR/CSC core (compress, expand, transpose, cast), then the target's own arrays
