@@ -344,3 +344,19 @@ def test_a_huge_declared_dimension_is_a_memory_error() -> None:
         a.asformat("CSR")
     # The entries are untouched by the failed attempt.
     np.testing.assert_array_equal(np.from_dlpack(a.__binsparse__()["indices_0"]), arrays["indices_0"])
+
+
+def test_a_hypersparse_scipy_coo_canonicalizes_in_o_nnz() -> None:
+    # 2**40 rows and 5 entries: the canonicalizing sort must not count per row (8 TiB of
+    # counters); scipy's own sum_duplicates is the oracle.
+    rows = np.array([2**40 - 1, 7, 2**40 - 1, 7, 0], np.int64)
+    cols = np.array([2, 1, 2, 0, 1], np.int64)
+    m = sp.coo_array((np.array([1.5, 2.0, 0.25, -1.0, 4.0]), (rows, cols)), shape=(2**40, 3))
+    a = sb.asarray(m)
+    ref = m.copy()
+    ref.sum_duplicates()
+    parts = {k: np.from_dlpack(v) for k, v in a.__binsparse__().items()}
+    order = np.lexsort((ref.coords[1], ref.coords[0]))
+    np.testing.assert_array_equal(parts["indices_0"], ref.coords[0][order])
+    np.testing.assert_array_equal(parts["indices_1"], ref.coords[1][order])
+    np.testing.assert_array_equal(parts["values"], ref.data[order])

@@ -562,7 +562,7 @@ pub fn coo_sort_by_col<I: Index, T: Summable>(
 /// the counting sort needs `extent + 1` counters, which for a hypersparse array (a Matrix
 /// Market header may declare 3e10 rows for a handful of entries) is most of the work, or more
 /// memory than the machine has.
-fn is_hypersparse(extent: usize, nnz: usize) -> bool {
+pub(crate) fn is_hypersparse(extent: usize, nnz: usize) -> bool {
     extent > HYPERSPARSE_MIN_EXTENT && extent / 16 > nnz
 }
 

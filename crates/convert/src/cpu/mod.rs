@@ -29,7 +29,10 @@ pub use cast::cast_indices;
 pub use compressed::{
     csr_to_coo_rows, csr_to_dcsr, csr_transpose, cvec_to_dvec, dcsr_to_csr_pointers, dvec_to_cvec,
 };
-pub(crate) use coo::{check_bounds, coo_to_csr_prechecked, csr_canonicalize_prechecked};
+pub(crate) use coo::{
+    check_bounds, coo_sort_by_comparison, coo_to_csr_prechecked, csr_canonicalize_prechecked,
+    is_hypersparse,
+};
 pub use coo::{
     coo_sort_by_col, coo_sort_by_row, coo_sorted_to_csr_pointers, coo_to_csr, csr_canonicalize,
 };

@@ -218,7 +218,8 @@ fn from_work_index(
 /// Stored-order COO parts: major indices, minor indices, values.
 type CooParts<I, T> = (Vec<I>, Vec<I>, Values<T>);
 
-/// Canonical COO `(major, minor, values)` through the radix CSR path (u64 work pointers).
+/// Canonical COO `(major, minor, values)` through the radix CSR path (u64 work pointers), or,
+/// when the major extent dwarfs nnz, a comparison sort that needs no per-row memory.
 fn coo_2d_kernel<I: Index, T: crate::Summable>(
     major: usize,
     minor: usize,
@@ -227,16 +228,18 @@ fn coo_2d_kernel<I: Index, T: crate::Summable>(
     values: ValuesRef<'_, T>,
     policy: DuplicatePolicy,
 ) -> Result<CooParts<I, T>, EngineError> {
-    let csr = cpu::coo_to_csr_prechecked::<u64, I, T>(
-        &crate::CooRef {
-            nrows: major,
-            ncols: minor,
-            rows,
-            cols,
-            values,
-        },
-        policy,
-    )?;
+    let coo = crate::CooRef {
+        nrows: major,
+        ncols: minor,
+        rows,
+        cols,
+        values,
+    };
+    if cpu::is_hypersparse(major, rows.len()) {
+        let c = cpu::coo_sort_by_comparison(&coo, policy)?;
+        return Ok((c.rows, c.cols, c.values));
+    }
+    let csr = cpu::coo_to_csr_prechecked::<u64, I, T>(&coo, policy)?;
     let rows = cpu::csr_to_coo_rows::<u64, I>(major, &csr.pointers)?;
     Ok((rows, csr.indices, csr.values))
 }
