@@ -1,12 +1,13 @@
 # The Python package (issue 6; docs/python.md): the Rust extension built with maturin into the
 # shared venv, its pytest suite and mypy stubtest.
 #   py-build   maturin develop (debug profile unless PY_PROFILE=--release) into .venv
-#   py-test    pytest over tests/python (except test_compliance*.py, run by py-compliance-test)
+#   py-test    pytest over tests/python (except test_compliance*.py, run by py-compliance-test, and
+#              test_cuda.py, run by py-cuda-test in mk/80-cuda-rust.mk)
 #   stubtest   mypy stubtest of the typed stubs (allow-list: tests/python/stubtest-allowlist.txt)
 # The Rust build uses its own target dir so it never waits on another cargo lock.
 PY_TARGET_DIR ?= $(CURDIR)/target/python
 PY_PROFILE ?=
-PY_TESTS = $(filter-out $(wildcard tests/python/test_compliance*.py),$(wildcard tests/python/test_*.py))
+PY_TESTS = $(filter-out $(wildcard tests/python/test_compliance*.py) tests/python/test_cuda.py,$(wildcard tests/python/test_*.py))
 
 .PHONY: py-build py-test stubtest
 
@@ -15,7 +16,7 @@ py-build: $(VENV)/.stamp
 		$(VENV)/bin/maturin develop -q $(PY_PROFILE)
 
 py-test: py-build
-	$(VPY) -m pytest -q -p no:cacheprovider $(PY_TESTS)
+	$(VPY) -m pytest -q -rs -p no:cacheprovider $(PY_TESTS)
 
 stubtest: py-build
 	$(VPY) -m mypy.stubtest sparsebridge --allowlist tests/python/stubtest-allowlist.txt \

@@ -4,6 +4,9 @@
 #              SPARSEBRIDGE_REQUIRE_CUDA=1 (skips become failures), LD_LIBRARY_PATH = the emulator
 #              (target/emu) + NVRTC's lib dir from the pinned CUDA wheels ($(CUDA_VENV)); PTX comes
 #              from that real NVRTC at run time. Prints how many CUDA-path tests ran (must be > 0).
+#   py-cuda-test  tests/python/test_cuda.py with SPARSEBRIDGE_REQUIRE_CUDA=1: the Python CUDA path
+#              (every device format pair against scipy, DLPack streams and tags, foreign kDLCUDA
+#              capsules, typed refusals) under the emulated driver; a skip is a failure.
 # Needs `emu` and `cuda-tools` (mk/30-kernels.mk). docs/gpu-testing.md, section "The Rust CUDA path".
 CUDA_RUST_OUT := target/cuda-rust
 # Small blocks: many blocks, partial tiles and multi-level scans from small inputs (the emulator
@@ -12,9 +15,12 @@ CUDA_RUST_BLOCK ?= 32
 CUDA_RUST_TESTS := $(patsubst crates/buffer/tests/%.rs,%,$(wildcard crates/buffer/tests/kernel_*.rs))
 CUDA_CONVERT_TESTS := $(patsubst crates/convert/tests/%.rs,%,$(wildcard crates/convert/tests/cuda_*.rs))
 
-TEST_STEPS += test-emu
+TEST_STEPS += test-emu py-cuda-test
 
-.PHONY: test-emu
+.PHONY: test-emu py-cuda-test
+
+py-cuda-test: emu cuda-tools py-build
+	SPARSEBRIDGE_REQUIRE_CUDA=1 $(VPY) -m pytest -q -rs -p no:cacheprovider tests/python/test_cuda.py
 
 test-emu: emu cuda-tools
 	@set -euo pipefail; \
