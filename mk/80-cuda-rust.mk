@@ -4,6 +4,8 @@
 #              SPARSEBRIDGE_REQUIRE_CUDA=1 (skips become failures), LD_LIBRARY_PATH = the emulator
 #              (target/emu) + NVRTC's lib dir from the pinned CUDA wheels ($(CUDA_VENV)); PTX comes
 #              from that real NVRTC at run time. Prints how many CUDA-path tests ran (must be > 0).
+#              Also runs a tiny `sparsebridge bench --json` through scripts/gpu-bench-summary.py, the
+#              ratio printer of `make gpu-check` (its figures are marked as emulated, never GPU ones).
 #   py-cuda-test  tests/python/test_cuda.py with SPARSEBRIDGE_REQUIRE_CUDA=1: the Python CUDA path
 #              (every device format pair against scipy, DLPack streams and tags, foreign kDLCUDA
 #              capsules, typed refusals) under the emulated driver; a skip is a failure.
@@ -33,6 +35,10 @@ test-emu: emu cuda-tools
 	$(CARGO) test --workspace $(addprefix --test ,$(CUDA_RUST_TESTS)) 2>&1 | tee -a $$log; \
 	$(CARGO) test --workspace $(addprefix --test ,$(CUDA_CONVERT_TESTS)) 2>&1 | tee -a $$log; \
 	$(CARGO) test --workspace --test bench_cmd bench_cuda_section_shape -- --nocapture 2>&1 | tee -a $$log; \
+	$(CARGO) run -q -p sparsebridge-cli -- bench --n 300 --nnz 800 --reps 1 --handoff-sizes 100 --json \
+		> $(CUDA_RUST_OUT)/bench-emu.json; \
+	$(PYTHON) scripts/gpu-bench-summary.py < $(CUDA_RUST_OUT)/bench-emu.json | tee -a $$log; \
+	grep -q 'EMULATED DRIVER' $$log; \
 	n=$$(grep -o 'CUDA-PATH-RAN [A-Za-z0-9_]*' $$log | sort -u | wc -l); \
 	skipped=$$(grep -c '^SKIPPED ' $$log || true); \
 	echo "test-emu: $$n CUDA-path tests executed against the emulated driver ($$emu), $$skipped skipped, $$(( $$(date +%s) - start )) s"; \

@@ -42,5 +42,12 @@ for l in sys.stdin:
 fi
 
 echo "== 5. GPU benchmarks (record device, driver and figures in docs/benchmarks.md)"
-cargo bench --workspace -- cuda || echo "gpu-check: no CUDA benchmarks matched 'cuda'" >&2
+mkdir -p target/gpu-check
+# (a) The engine from Rust: pageable vs pinned H2D/D2H, D2D, every COOR/CSR/CSC conversion on the
+# device against the D2D copy rate, int32 vs int64 (scripts/gpu-bench-summary.py prints ratios).
+cargo run --release -q -p sparsebridge-cli -- bench --json > target/gpu-check/bench.json
+.venv/bin/python scripts/gpu-bench-summary.py --require-gpu < target/gpu-check/bench.json
+# (b) The user's path from Python, beside CuPy/cuSPARSE and torch on CUDA where installed
+# (benches/python/compare.py: its GPU section runs when torch sees a device).
+.venv/bin/python benches/python/compare.py --out-dir target/gpu-check
 echo "gpu-check: done"
