@@ -152,6 +152,23 @@ pub struct CooRef<'a, I, T> {
     pub values: ValuesRef<'a, T>,
 }
 
+impl<I, T: Copy> CooRef<'_, I, T> {
+    /// nnz, once `cols` and the values (unless iso) have as many elements as `rows`; else
+    /// [`ConvertError::LengthMismatch`] naming the first array that differs.
+    pub(crate) fn checked_nnz(&self) -> Result<usize> {
+        let nnz = self.rows.len();
+        if self.cols.len() != nnz {
+            return Err(ConvertError::LengthMismatch {
+                array: "indices_1",
+                expected: nnz,
+                actual: self.cols.len(),
+            });
+        }
+        self.values.check_len(nnz)?;
+        Ok(nnz)
+    }
+}
+
 /// An owned 2-D COO matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coo<I, T> {

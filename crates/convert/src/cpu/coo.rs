@@ -173,15 +173,7 @@ fn coo_to_csr_impl<P: Index, I: Index, T: Summable>(
     policy: DuplicatePolicy,
     check_indices: bool,
 ) -> Result<Csr<P, I, T>> {
-    let nnz = coo.rows.len();
-    if coo.cols.len() != nnz {
-        return Err(ConvertError::LengthMismatch {
-            array: "indices_1",
-            expected: nnz,
-            actual: coo.cols.len(),
-        });
-    }
-    coo.values.check_len(nnz)?;
+    let nnz = coo.checked_nnz()?;
     check_fits::<P>(nnz, "pointers_to_1")?;
     if check_indices {
         check_bounds(coo.rows, coo.nrows, "indices_0")?;
@@ -577,15 +569,7 @@ pub(crate) fn coo_sort_by_comparison<I: Index, T: Summable>(
     coo: &CooRef<'_, I, T>,
     policy: DuplicatePolicy,
 ) -> Result<Coo<I, T>> {
-    let nnz = coo.rows.len();
-    if coo.cols.len() != nnz {
-        return Err(ConvertError::LengthMismatch {
-            array: "indices_1",
-            expected: nnz,
-            actual: coo.cols.len(),
-        });
-    }
-    coo.values.check_len(nnz)?;
+    let nnz = coo.checked_nnz()?;
     check_bounds(coo.rows, coo.nrows, "indices_0")?;
     check_bounds(coo.cols, coo.ncols, "indices_1")?;
     let mut perm: Vec<usize> = (0..nnz).collect();

@@ -218,15 +218,7 @@ pub fn coo_to_dense<I: Index, T: Value>(
     coo: &CooRef<'_, I, T>,
     order: DenseOrder,
 ) -> Result<Vec<T>> {
-    let nnz = coo.rows.len();
-    if coo.cols.len() != nnz {
-        return Err(ConvertError::LengthMismatch {
-            array: "indices_1",
-            expected: nnz,
-            actual: coo.cols.len(),
-        });
-    }
-    coo.values.check_len(nnz)?;
+    let nnz = coo.checked_nnz()?;
     let len = dense_len(coo.nrows, coo.ncols)?;
     let mut out: Vec<T> = zeroed(len)?;
     for k in 0..nnz {
