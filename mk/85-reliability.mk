@@ -64,8 +64,11 @@ fuzz: fuzz-build
 FUZZ_PY_SECONDS ?= 60
 fuzz-py: py-build
 	$(VPY) -m pip install -q --disable-pip-version-check -r requirements/fuzz/atheris.txt
+	@# libFuzzer writes new inputs into its first corpus dir: a copy, never the committed seeds.
+	mkdir -p $(FUZZ_CORPUS)/py_from_binsparse target/fuzz-artifacts
+	cp -n fuzz/seeds/py_from_binsparse/* $(FUZZ_CORPUS)/py_from_binsparse/
 	$(VPY) fuzz/python/from_binsparse.py -max_total_time=$(FUZZ_PY_SECONDS) -print_final_stats=1 \
-		-artifact_prefix=target/fuzz-artifacts/ fuzz/seeds/py_from_binsparse
+		-artifact_prefix=target/fuzz-artifacts/ $(FUZZ_CORPUS)/py_from_binsparse
 
 # AddressSanitizer (LeakSanitizer on) over the crates that hold or touch unsafe memory. `--target`
 # keeps the sanitizer flags off build scripts and proc macros. Proptest cases are capped: the

@@ -133,7 +133,15 @@ def normalise(
             f"stacked ({ndim}, {nnz}) COO `indices_1` read as {ndim} index arrays "
             f"(format {inner['format']})"
         )
-    elif fmt == "CSR" and isinstance(shape, list) and len(shape) == 1 and "pointers_to_1" in imported:
+    elif (
+        fmt == "CSR"
+        and isinstance(shape, list)
+        and len(shape) == 1
+        and "pointers_to_1" in imported
+        and "indices_1" in imported
+    ):
+        # Without indices_1 it is no 1-D CSR variant: left as it is, the descriptor check names
+        # what is missing.
         ptr, _ = imported.pop("pointers_to_1")
         con, (nnz,) = imported.pop("indices_1")
         _check_dummy_pointers(ptr, nnz)

@@ -116,6 +116,17 @@ def test_one_d_exports_cvec_and_reads_the_csr_variant() -> None:
     assert b.format == "CVEC"
     np.testing.assert_array_equal(b.todense(), [0, 5.0, 0, 7.0])
 
+    # The atheris target's finding: a 1-D CSR without indices_1 raised a bare KeyError from the
+    # lenient reader. It is no 1-D CSR variant; the descriptor check names what is missing.
+    q = Producer(
+        wrapped({"version": "0.1", "format": "CSR", "shape": [4], "number_of_stored_values": 2,
+                 "data_types": {"pointers_to_1": "int64", "values": "float64"}}),
+        {"pointers_to_1": np.array([0, 2]), "values": np.array([5.0, 7.0])},
+    )
+    with pytest.raises(sb.BinsparseError) as e:
+        sb.from_binsparse(q)
+    assert not isinstance(e.value, KeyError)
+    assert "rank" in str(e.value), str(e.value)
 
 # 7: version strictness.
 @pytest.mark.parametrize("version", ["0.1", "0.1.0"])
