@@ -31,6 +31,7 @@ def ratios(doc: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "device": cuda["device"],
         "name": cuda["name"],
+        "emulated": "emulated" in cuda["name"].lower(),
         "d2d_gbps": cuda["d2d_gbps"],
         "pinned_over_pageable": {
             d: rate[(d, "pinned")] / rate[(d, "pageable")]
@@ -57,8 +58,7 @@ def ratios(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(r: dict[str, Any]) -> str:
-    emulated = "emulated" in r["name"].lower()
-    lines = [f"device {r['device']} ({r['name']}){'  [EMULATED DRIVER: not GPU figures]' if emulated else ''}"]
+    lines = [f"device {r['device']} ({r['name']}){'  [EMULATED DRIVER: not GPU figures]' if r['emulated'] else ''}"]
     lines.append(f"D2D copy: {r['d2d_gbps']:.3g} GB/s")
     for d, x in r["pinned_over_pageable"].items():
         lines.append(f"{d}: pinned / pageable bandwidth = {x:.3g}x")
@@ -86,7 +86,7 @@ def main() -> int:
         print(f"gpu-bench-summary: {e}", file=sys.stderr)
         return 1
     print(render(r))
-    if args.require_gpu and ("emulated" in r["name"].lower() or "conversions_skipped" in r):
+    if args.require_gpu and (r["emulated"] or "conversions_skipped" in r):
         print("gpu-bench-summary: --require-gpu, but these are no real-GPU conversion figures", file=sys.stderr)
         return 1
     return 0

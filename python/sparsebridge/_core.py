@@ -286,8 +286,6 @@ def _import_one(
     return con, list(shape)
 
 
-
-
 def _assemble(
     descriptor: Mapping[str, Any],
     arrays: Mapping[str, object],

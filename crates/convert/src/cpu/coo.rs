@@ -502,7 +502,7 @@ pub fn coo_sort_by_row<I: Index, T: Summable>(
     policy: DuplicatePolicy,
 ) -> Result<Coo<I, T>> {
     if is_hypersparse(coo.nrows, coo.rows.len()) {
-        return coo_sort_by_comparison(coo, policy);
+        return coo_sort_by_comparison(coo, policy, true);
     }
     let csr = coo_to_csr::<u64, I, T>(coo, policy)?;
     let rows = super::csr_to_coo_rows::<u64, I>(csr.nrows, &csr.pointers)?;
@@ -530,7 +530,7 @@ pub fn coo_sort_by_col<I: Index, T: Summable>(
         values: coo.values,
     };
     if is_hypersparse(coo.ncols, coo.rows.len()) {
-        let t = coo_sort_by_comparison(&swapped, policy).map_err(swap_error)?;
+        let t = coo_sort_by_comparison(&swapped, policy, true).map_err(swap_error)?;
         return Ok(Coo {
             nrows: coo.nrows,
             ncols: coo.ncols,
@@ -564,14 +564,18 @@ const HYPERSPARSE_MIN_EXTENT: usize = 1 << 16;
 /// Canonical COOR by a stable comparison sort of the entries: O(nnz log nnz) time and O(nnz)
 /// memory whatever the number of rows, with the same result and the same errors as the
 /// counting-sort path (bounds first, then the first duplicate in canonical order; duplicates
-/// summed in input order).
+/// summed in input order). `check_indices` false: the caller has bounds-checked them, as for
+/// [`coo_to_csr_prechecked`].
 pub(crate) fn coo_sort_by_comparison<I: Index, T: Summable>(
     coo: &CooRef<'_, I, T>,
     policy: DuplicatePolicy,
+    check_indices: bool,
 ) -> Result<Coo<I, T>> {
     let nnz = coo.checked_nnz()?;
-    check_bounds(coo.rows, coo.nrows, "indices_0")?;
-    check_bounds(coo.cols, coo.ncols, "indices_1")?;
+    if check_indices {
+        check_bounds(coo.rows, coo.nrows, "indices_0")?;
+        check_bounds(coo.cols, coo.ncols, "indices_1")?;
+    }
     let mut perm: Vec<usize> = (0..nnz).collect();
     // Stable, so equal coordinates keep their input order for the sum.
     perm.par_sort_by_key(|&k| (coo.rows[k], coo.cols[k]));

@@ -236,7 +236,7 @@ fn coo_2d_kernel<I: Index, T: crate::Summable>(
         values,
     };
     if cpu::is_hypersparse(major, rows.len()) {
-        let c = cpu::coo_sort_by_comparison(&coo, policy)?;
+        let c = cpu::coo_sort_by_comparison(&coo, policy, false)?;
         return Ok((c.rows, c.cols, c.values));
     }
     let csr = cpu::coo_to_csr_prechecked::<u64, I, T>(&coo, policy)?;
