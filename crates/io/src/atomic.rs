@@ -80,18 +80,7 @@ pub(crate) struct TempTarget {
 impl TempTarget {
     /// A fresh temporary name in `target`'s directory (`.NAME.sbtmp.PID.N`). Nothing is created.
     pub(crate) fn new(target: &Path, is_dir: bool) -> Result<Self, IoError> {
-        let name = target.file_name().ok_or_else(|| IoError::Io {
-            path: target.to_path_buf(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "the output path has no file name",
-            ),
-        })?;
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".sbtmp.{}.{n}", std::process::id()));
-        let temp = target.with_file_name(temp_name);
+        let temp = temp_name(target)?;
         pending().push(temp.clone());
         Ok(Self {
             temp,
@@ -107,31 +96,61 @@ impl TempTarget {
     }
 
     /// Rename the temporary over the target. A directory target that exists is replaced: it is
-    /// moved aside first and removed after the rename.
+    /// moved aside first and removed after the rename (moved back if the rename fails).
+    ///
+    /// The renames happen under the registry lock, and the temporary leaves the registry under
+    /// the same lock: an interrupt handler ([`remove_pending_temporaries`]) either runs first,
+    /// removes the temporary and keeps the lock, so the rename never happens, or runs after, and
+    /// finds nothing of this write to remove. Without that, the handler could be deleting a
+    /// directory's files while it is renamed into place, leaving a partial output.
     pub(crate) fn commit(mut self) -> Result<(), IoError> {
-        if self.is_dir {
-            if self.target.exists() {
-                let aside = TempTarget::new(&self.target, true)?;
-                // The aside copy holds the old data: an interruption must not remove it.
-                forget(aside.path());
-                fs::rename(&self.target, aside.path()).at(&self.target)?;
-                fs::rename(&self.temp, &self.target).at(&self.target)?;
-                // `aside` drops here and removes the old directory.
-                drop(aside);
-            } else {
-                fs::rename(&self.temp, &self.target).at(&self.target)?;
-            }
-        } else {
+        if !self.is_dir {
             // Flush the data before the rename makes it visible.
             if let Ok(f) = fs::File::open(&self.temp) {
                 let _ = f.sync_all();
             }
-            fs::rename(&self.temp, &self.target).at(&self.target)?;
         }
-        self.committed = true;
-        forget(&self.temp);
+        let aside = if self.is_dir && self.target.exists() {
+            Some(temp_name(&self.target)?)
+        } else {
+            None
+        };
+        {
+            let mut list = pending();
+            if let Some(a) = &aside {
+                fs::rename(&self.target, a).at(&self.target)?;
+            }
+            if let Err(e) = fs::rename(&self.temp, &self.target) {
+                if let Some(a) = &aside {
+                    let _ = fs::rename(a, &self.target);
+                }
+                return Err(e).at(&self.target);
+            }
+            list.retain(|p| p != &self.temp);
+            self.committed = true;
+        }
+        if let Some(a) = aside {
+            // The old directory, now unreachable under the target's name.
+            remove(&a);
+        }
         Ok(())
     }
+}
+
+/// A fresh temporary sibling of `target`: `.NAME.sbtmp.PID.N`. Nothing is created or registered.
+fn temp_name(target: &Path) -> Result<PathBuf, IoError> {
+    let name = target.file_name().ok_or_else(|| IoError::Io {
+        path: target.to_path_buf(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the output path has no file name",
+        ),
+    })?;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".sbtmp.{}.{n}", std::process::id()));
+    Ok(target.with_file_name(temp_name))
 }
 
 impl Drop for TempTarget {
