@@ -28,3 +28,25 @@ SB_FOR_INDEX(SB_COO_PTR)
     }                                                                                                 \
   }
 SB_FOR_INDEX(SB_CSR_EXPAND)
+
+// Any grid. ptr: n + 1 u64 pointers. mark[r] = 1 when segment r is not empty, else 0, for r < n;
+// mark[n] = 0 (so that a scan of n + 1 marks ends with the count of non-empty segments).
+extern "C" __global__ void mark_nonempty(const sb_u64* ptr, sb_u64* mark, sb_u64 n) {
+  for (sb_u64 r = sb_gtid(); r <= n; r += sb_gstride()) mark[r] = (r < n && ptr[r + 1] > ptr[r]) ? 1 : 0;
+}
+
+// Any grid. CSR pointers -> DCSR: with mark_scan the exclusive scan of mark_nonempty (n + 1 entries,
+// m = mark_scan[n]), every non-empty segment r writes ids[mark_scan[r]] = r and
+// dptr[mark_scan[r]] = ptr[r]; dptr[m] = ptr[n] (m outputs in ids, m + 1 in dptr).
+#define SB_COMPACT_NONEMPTY(S, I)                                                                     \
+  extern "C" __global__ void compact_nonempty_##S(const sb_u64* ptr, const sb_u64* mark_scan, I* ids,  \
+                                                  sb_u64* dptr, sb_u64 n) {                          \
+    for (sb_u64 r = sb_gtid(); r <= n; r += sb_gstride()) {                                         \
+      if (r == n) dptr[mark_scan[n]] = ptr[n];                                                      \
+      else if (ptr[r + 1] > ptr[r]) {                                                               \
+        ids[mark_scan[r]] = (I)r;                                                                   \
+        dptr[mark_scan[r]] = ptr[r];                                                                \
+      }                                                                                             \
+    }                                                                                               \
+  }
+SB_FOR_INDEX(SB_COMPACT_NONEMPTY)

@@ -1,4 +1,4 @@
-// Byte-size value moves by a u64 permutation, and the identity permutation.
+// Byte-size value moves by a u64 permutation, one value broadcast, and the identity permutation.
 #if !defined(__CUDACC__)
 #include "shim/cuda_cpu_shim.h"
 #endif
@@ -25,6 +25,14 @@ SB_FOR_WIDTH(SB_GATHER)
     }                                                                                               \
   }
 SB_FOR_WIDTH(SB_SCATTER)
+
+// Any grid. dst[i] = src[0] for i < n (a fill value, or an iso value expanded).
+#define SB_BROADCAST(S, W)                                                                          \
+  extern "C" __global__ void broadcast_##S(const W* src, W* dst, sb_u64 n) {                        \
+    const W v = src[0];                                                                             \
+    for (sb_u64 i = sb_gtid(); i < n; i += sb_gstride()) dst[i] = v;                                \
+  }
+SB_FOR_WIDTH(SB_BROADCAST)
 
 // Any grid. out[i] = i.
 extern "C" __global__ void iota_u64(sb_u64* out, sb_u64 n) {

@@ -21,6 +21,8 @@ def kernels():
     out += [("scan", f"scan_add_to_{i}") for i in INDEX]
     out += [("coo", f"coo_ptr_{i}") for i in INDEX]
     out += [("coo", f"csr_expand_{i}") for i in INDEX]
+    out += [("coo", "mark_nonempty")]
+    out += [("coo", f"compact_nonempty_{i}") for i in INDEX]
     out += [("sort", f"radix_hist_{i}") for i in INDEX]
     out += [("sort", f"radix_scatter_{i}") for i in INDEX]
     out += [("canon", f"mark_heads_{i}") for i in INDEX]
@@ -35,6 +37,7 @@ def kernels():
     out += [("dense", f"csr_to_dense_{i}_{w}") for i in INDEX for w in WIDTH]
     out += [("gather", f"gather_{w}") for w in WIDTH]
     out += [("gather", f"scatter_{w}") for w in WIDTH]
+    out += [("gather", f"broadcast_{w}") for w in WIDTH]
     out += [("gather", "iota_u64")]
     return out
 

@@ -266,6 +266,39 @@ static void test_gather_scatter_b16() {
   CHECK(ok, "gather_b16 / scatter_b16");
 }
 
+// CSR pointers -> DCSR (mark_nonempty, scan, compact_nonempty) against a serial reference, and
+// broadcast_b8 (fill and iso expansion).
+static void test_nonempty_broadcast() {
+  for (unsigned block : {32u, 64u}) {
+    const sb_u64 n = 301;
+    std::vector<sb_u64> ptr(n + 1, 0);
+    for (sb_u64 r = 0; r < n; ++r) ptr[r + 1] = ptr[r] + (rng() % 3 == 0 ? rng() % 4 + 1 : 0);
+    std::vector<sb_u64> mark(n + 1, 7), scan(n + 1);
+    launch(dim3(3), dim3(block), 0, mark_nonempty, (const sb_u64*)ptr.data(), mark.data(), n);
+    host::scan_u64(mark.data(), scan.data(), n + 1, block);
+    std::vector<sb_u32> rid;
+    std::vector<sb_u64> rptr;
+    for (sb_u64 r = 0; r < n; ++r)
+      if (ptr[r + 1] > ptr[r]) {
+        rid.push_back((sb_u32)r);
+        rptr.push_back(ptr[r]);
+      }
+    rptr.push_back(ptr[n]);
+    CHECK(scan[n] == rid.size() && mark[n] == 0, "mark_nonempty count block=%u", block);
+    std::vector<sb_u32> ids(rid.size(), 0xFFFFFFFFu);
+    std::vector<sb_u64> dptr(rid.size() + 1, SB_NONE);
+    launch(dim3(2), dim3(block), 0, compact_nonempty_u32, (const sb_u64*)ptr.data(), (const sb_u64*)scan.data(),
+           ids.data(), dptr.data(), n);
+    CHECK(ids == rid && dptr == rptr, "compact_nonempty_u32 block=%u", block);
+  }
+  const sb_u64 one = 0x4010000000000000ull, m = 1000;
+  std::vector<sb_u64> out(m + 1, 0);
+  launch(dim3(2), dim3(32), 0, broadcast_b8, &one, out.data(), m);
+  bool ok = out[m] == 0;
+  for (sb_u64 i = 0; i < m; ++i) ok = ok && out[i] == one;
+  CHECK(ok, "broadcast_b8 writes n elements, no more");
+}
+
 // The shim's primitives against their CUDA definitions, with a partial last warp (block 40).
 static void test_shim_primitives() {
   const unsigned block = 40, grid = 2, n = block * grid;
@@ -320,6 +353,7 @@ int main() {
   test_cast_validate();
   test_dense();
   test_gather_scatter_b16();
+  test_nonempty_broadcast();
   std::printf("kernels-test: %d checks, %d failures\n", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;
 }

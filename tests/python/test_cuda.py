@@ -56,16 +56,20 @@ else:
 print("CUDA path OK")
 """
 
-# Every ordered pair of the formats the device engine converts, in three request forms, for the
-# value and index dtypes of issue 14; the other predefined formats are a typed refusal that
-# leaves the array on its device.
+# Every ordered pair of the 8 predefined matrix formats, converted on the device in three request
+# forms, for the value and index dtypes of issue 14; then CVEC <-> DVEC.
 FORMATS_SCRIPT = r"""
 import itertools
 import numpy as np, scipy.sparse as sp, sparsebridge as sb
 
-DEVICE_FORMATS = ["COOR", "COOC", "CSR", "CSC"]
-HOST_ONLY = ["DCSR", "DCSC", "DMATR", "DMATC"]
-SCIPY = {"COOR": "coo", "COOC": "coo", "CSR": "csr", "CSC": "csc"}
+DEVICE_FORMATS = ["DMATR", "DMATC", "CSR", "CSC", "DCSR", "DCSC", "COOR", "COOC"]
+INDEX_ARRAYS = {
+    "COOR": ["indices_0", "indices_1"], "COOC": ["indices_0", "indices_1"],
+    "CSR": ["pointers_to_1", "indices_1"], "CSC": ["pointers_to_1", "indices_1"],
+    "DCSR": ["indices_0", "pointers_to_1", "indices_1"],
+    "DCSC": ["indices_0", "pointers_to_1", "indices_1"],
+    "DMATR": [], "DMATC": [],
+}
 
 def matrix(dtype, seed):
     rng = np.random.default_rng(seed)
@@ -94,6 +98,15 @@ def expected(m, fmt, idx):
     if fmt == "COOR":
         c = m.tocoo()
         return {"indices_0": c.coords[0], "indices_1": c.coords[1], "values": c.data}
+    if fmt in ("DMATR", "DMATC"):
+        return {"values": m.toarray().ravel(order="C" if fmt == "DMATR" else "F")}
+    if fmt in ("DCSR", "DCSC"):
+        # The non-empty rows (columns) of scipy's CSR (CSC), and their pointers.
+        c = m.tocsr() if fmt == "DCSR" else m.tocsc()
+        c.sort_indices()
+        stored = np.flatnonzero(np.diff(c.indptr))
+        return {"indices_0": stored, "pointers_to_1": np.append(c.indptr[stored], c.indptr[-1]),
+                "indices_1": c.indices, "values": c.data}
     if fmt == "COOC":
         # Stored in the transposed order: indices_0 are the columns, indices_1 the rows.
         c = m.tocsc()
@@ -128,13 +141,13 @@ class Forward:
     def __binsparse_descriptor__(self): return self.x.__binsparse_descriptor__()
     def __binsparse__(self, *, descriptor=None): return self.x.__binsparse__(descriptor=descriptor)
 
-def request(x, fmt, idx):
-    # The descriptor a consumer sends: the array's own, in `fmt`, with `idx` for every index.
+def request(x, m, fmt, idx):
+    # The descriptor a consumer sends: the array's own, in `fmt`, with `idx` for every index and
+    # the number of values `fmt` stores (every element for a dense format).
     d = x.__binsparse_descriptor__()
     inner = dict(d["binsparse"])
-    names = {"COOR": ["indices_0", "indices_1"], "COOC": ["indices_0", "indices_1"],
-             "CSR": ["pointers_to_1", "indices_1"], "CSC": ["pointers_to_1", "indices_1"]}[fmt]
-    types = {n: idx for n in names}
+    inner["number_of_stored_values"] = int(np.prod(m.shape)) if fmt in ("DMATR", "DMATC") else m.nnz
+    types = {n: idx for n in INDEX_ARRAYS[fmt]}
     types["values"] = inner["data_types"]["values"]
     inner["format"] = fmt
     inner["data_types"] = types
@@ -149,21 +162,44 @@ for dtype, idx in itertools.product(
         g = source(m, src, idx)
         what = f"{np.dtype(dtype).name} {idx} {src}->{dst}"
         check(g.asformat(dst, index_dtype=idx), m, dst, idx, what + " asformat")
-        req = request(g, dst, idx)
+        req = request(g, m, dst, idx)
         cons = g.__binsparse__(descriptor=req)
         assert all(c.__dlpack_device__() == (2, 0) for c in cons.values()), what
         check(sb.from_binsparse(Forward(g), descriptor=req), m, dst, idx, what + " from_binsparse(descriptor=)")
         n += 1
-    g = source(m, "CSR", idx)
-    for dst in HOST_ONLY:
-        try:
-            g.asformat(dst)
-        except sb.UnsupportedFormatError as e:
-            assert dst in str(e) and "cuda:0" in str(e), str(e)
-        else:
-            raise AssertionError(f"{dst} on the device must be a typed refusal, not a host fallback")
-    assert g.device == "cuda:0"
-print(f"CUDA formats OK: {n} ordered pairs x 2 request forms")
+print(f"CUDA formats OK: {n} ordered pairs x 3 request forms")
+
+# Vectors: DVEC <-> CVEC on the device, against NumPy.
+rng = np.random.default_rng(7)
+for dtype, idx in itertools.product([np.float64, np.float32, np.int64, np.complex64, np.bool_], ["int32", "int64"]):
+    v = np.zeros(40, dtype)
+    at = np.sort(rng.choice(40, 11, replace=False))
+    v[at] = 1 if dtype == np.bool_ else (rng.integers(1, 9, 11) * (1 + 1j if np.iscomplexobj(v) else 1))
+    d = sb.asarray(v).to_device("cuda:0")
+    c = d.asformat("CVEC", index_dtype=idx)
+    assert c.device == "cuda:0" and c.format == "CVEC", (c.device, c.format)
+    parts = host_parts(c.to_device("cpu"))
+    np.testing.assert_array_equal(parts["indices_0"], at)
+    assert parts["indices_0"].dtype == np.dtype(idx), parts["indices_0"].dtype
+    back = c.asformat("DVEC")
+    assert back.device == "cuda:0"
+    np.testing.assert_array_equal(back.to_device("cpu").todense(), v)
+# n-d formats convert on the host only: an n-d dense array on the device asked for an n-d COO
+# is a typed refusal that leaves it there (the host answers the same request).
+g3 = sb.asarray(np.ones((2, 3, 4))).to_device("cuda:0")
+inner = dict(g3.__binsparse_descriptor__()["binsparse"])
+inner["custom"] = {"level": {"level_desc": "sparse", "rank": 3, "level": {"level_desc": "element"}}}
+inner["data_types"] = {"indices_0": "int64", "indices_1": "int64", "indices_2": "int64", "values": "float64"}
+nd_coo = {"binsparse": inner}
+assert sorted(sb.asarray(np.ones((2, 3, 4))).__binsparse__(descriptor=nd_coo)) == ["indices_0", "indices_1", "indices_2", "values"]
+try:
+    g3.__binsparse__(descriptor=nd_coo)
+except sb.UnsupportedFormatError as e:
+    assert "cuda:0" in str(e) and "n-d" in str(e), str(e)
+else:
+    raise AssertionError("an n-d conversion on the device must be a typed refusal, not a host fallback")
+assert g3.device == "cuda:0"
+print("CUDA vectors OK")
 """
 
 # DLPack on the device: stream values, device tags, and the copy/device rules of a foreign
@@ -278,7 +314,7 @@ def test_cuda_path() -> None:
 
 
 def test_every_device_format_pair_matches_scipy() -> None:
-    _run(FORMATS_SCRIPT, "CUDA formats OK")
+    _run(FORMATS_SCRIPT, "CUDA vectors OK")
 
 
 def test_dlpack_streams_tags_and_foreign_cuda_capsules() -> None:

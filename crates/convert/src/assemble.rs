@@ -4,10 +4,76 @@
 
 use sparsebridge_array::{SparseArray, dtype_of};
 use sparsebridge_buffer::{Buffer, DType};
-use sparsebridge_descriptor::{ArrayRole, DataType, Descriptor, Format, ScalarType};
+use sparsebridge_descriptor::{ArrayRole, DataType, Descriptor, Format, Level, ScalarType};
 
 use crate::error::EngineError;
 use crate::target::{ConvertOptions, Converted, Target};
+
+/// The layout families both engines handle, read from a level format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A root `sparse(rank)` level: n-d COO (`CVEC`, `COOR`, `COOC` at ranks 1 and 2).
+    Coo { rank: usize, col_major: bool },
+    /// Only dense levels: `DVEC`, `DMATR`, `DMATC`, n-d dense (row-major).
+    Dense { rank: usize, col_major: bool },
+    /// `dense(1) → sparse(1)`: `CSR`, `CSC`.
+    Compressed { col_major: bool },
+    /// `sparse(1) → sparse(1)`: `DCSR`, `DCSC`.
+    Doubly { col_major: bool },
+}
+
+impl Kind {
+    pub(crate) fn of(f: &Format) -> Option<Self> {
+        let col_major = match f.transpose() {
+            None => false,
+            Some([1, 0]) => true,
+            Some(_) => return None,
+        };
+        Some(match f.levels() {
+            [Level::Sparse { rank }, Level::Element] => Kind::Coo {
+                rank: *rank,
+                col_major,
+            },
+            [
+                Level::Dense { rank: 1 },
+                Level::Sparse { rank: 1 },
+                Level::Element,
+            ] => Kind::Compressed { col_major },
+            [
+                Level::Sparse { rank: 1 },
+                Level::Sparse { rank: 1 },
+                Level::Element,
+            ] => Kind::Doubly { col_major },
+            levels if !levels.iter().any(|l| matches!(l, Level::Sparse { .. })) => Kind::Dense {
+                rank: f.rank(),
+                col_major,
+            },
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn is_dense(self) -> bool {
+        matches!(self, Kind::Dense { .. })
+    }
+}
+
+/// The `fill_value` array when present (it must have the values' dtype).
+pub(crate) fn fill_value(array: &SparseArray) -> Result<Option<Buffer>, EngineError> {
+    let Some(fv) = array.array("fill_value") else {
+        return Ok(None);
+    };
+    let values = array
+        .array("values")
+        .ok_or_else(|| EngineError::Internal("missing array values".into()))?;
+    if fv.dtype() != values.dtype() {
+        return Err(EngineError::Unsupported(format!(
+            "fill_value of dtype {} with values of dtype {} (sparse <-> dense needs one dtype)",
+            fv.dtype(),
+            values.dtype()
+        )));
+    }
+    Ok(Some(fv.clone()))
+}
 
 /// The stored parts of a 2-D source, in its major orientation: what both engines take apart
 /// before their COOR/COOC/CSR/CSC core.
@@ -66,22 +132,6 @@ pub(crate) fn is_identity(array: &SparseArray, target: &Target) -> Result<bool, 
         }
     }
     Ok(true)
-}
-
-/// The target's pointer and index dtypes: the requested ones, else the source's.
-pub(crate) fn target_dtypes(
-    target: &Target,
-    outer: &Buffer,
-    inner: &Buffer,
-    src_compressed: bool,
-) -> Result<(DType, DType), EngineError> {
-    let src_index = inner.dtype();
-    let src_pointer = if src_compressed {
-        outer.dtype()
-    } else {
-        src_index
-    };
-    resolve_dtypes(target, (src_pointer, src_index))
 }
 
 /// The target's pointer and index dtypes: the requested ones, else `(pointer, index)` defaults.
@@ -169,29 +219,6 @@ pub(crate) fn finish(
         array: SparseArray::new_trusted(desc, arrays, device),
         copied,
     })
-}
-
-/// [`finish`] for the COOR/COOC/CSR/CSC parts `[outer, inner, values]` (the CUDA engine).
-pub(crate) fn finish_parts(
-    array: &SparseArray,
-    target: &Target,
-    options: &ConvertOptions,
-    dst_compressed: bool,
-    [outer, inner, values]: [Buffer; 3],
-    copied: bool,
-) -> Result<Converted, EngineError> {
-    let outer_name = if dst_compressed {
-        "pointers_to_1"
-    } else {
-        "indices_0"
-    };
-    let nnz = inner.len() as u64;
-    let arrays = vec![
-        (outer_name.to_owned(), outer),
-        ("indices_1".to_owned(), inner),
-        ("values".to_owned(), values),
-    ];
-    finish(array, target, options, nnz, arrays, copied)
 }
 
 fn scalar_for(dt: DType) -> Result<ScalarType, EngineError> {

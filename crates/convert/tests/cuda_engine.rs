@@ -213,6 +213,44 @@ fn random_coords(shape: (usize, usize), density_pct: u64, rng: &mut Rng) -> Vec<
 }
 
 const FORMATS: [F; 4] = [F::Coor, F::Cooc, F::Csr, F::Csc];
+/// The 8 predefined matrix formats.
+const MATRIX_FORMATS: [F; 8] = [
+    F::Dmatr,
+    F::Dmatc,
+    F::Csr,
+    F::Csc,
+    F::Dcsr,
+    F::Dcsc,
+    F::Coor,
+    F::Cooc,
+];
+
+/// A host array of any matrix format: COOR/COOC/CSR/CSC from [`build`], the others converted
+/// from its CSR or CSC by the CPU engine (the oracle of this file), so that the device's
+/// source side (DCSR pointers, dense entries) is compared with the host's.
+#[allow(clippy::too_many_arguments)]
+fn build_any(
+    format: F,
+    shape: (usize, usize),
+    coords: &[(usize, usize)],
+    idx: ScalarType,
+    ptr: ScalarType,
+    val: DataType,
+    rng: &mut Rng,
+) -> SparseArray {
+    if FORMATS.contains(&format) {
+        return build(format, shape, coords, idx, ptr, val, rng);
+    }
+    let base = if matches!(format, F::Dmatc | F::Dcsc) {
+        F::Csc
+    } else {
+        F::Csr
+    };
+    let a = build(base, shape, coords, idx, ptr, val, rng);
+    convert(&a, &Target::format(format), &ConvertOptions::default())
+        .unwrap()
+        .array
+}
 
 #[test]
 fn cuda_table_matches_ptx() {
@@ -334,6 +372,7 @@ fn cuda_conversions_match_cpu_engine() {
     let launches_before = cuda::emulator_launch_count();
     let mut count = 0usize;
     let mut v = 0usize;
+    let mut combo = 0usize;
     for &(shape, density) in &shapes {
         let coords = random_coords(shape, density, &mut rng);
         for &(idx, ptr) in &dtypes {
@@ -347,21 +386,32 @@ fn cuda_conversions_match_cpu_engine() {
             if extent > max(idx) + 1 || coords.len() as u128 > max(ptr) {
                 continue;
             }
-            for src in FORMATS {
+            combo += 1;
+            for (si, src) in MATRIX_FORMATS.into_iter().enumerate() {
                 let val = vals[v % vals.len()];
                 v += 1;
-                let host = build(src, shape, &coords, idx, ptr, val, &mut rng);
-                let mut targets: Vec<Target> = FORMATS.iter().map(|&f| Target::format(f)).collect();
-                let dst = FORMATS[v % 4];
-                targets.push(Target {
-                    format: dst.into(),
-                    index_type: Some(ScalarType::Int64),
-                    pointer_type: None,
-                });
-                targets.push(Target {
-                    format: dst.into(),
-                    index_type: Some(ScalarType::UInt8),
-                    pointer_type: Some(ScalarType::UInt16),
+                let host = build_any(src, shape, &coords, idx, ptr, val, &mut rng);
+                // Half of the 64 ordered pairs per (shape, dtypes), the other half on the next:
+                // every pair meets every dtype pair on half of the shapes (the emulator's time).
+                let mut targets: Vec<Target> = MATRIX_FORMATS
+                    .iter()
+                    .enumerate()
+                    .filter(|(di, _)| (si + di + combo).is_multiple_of(2))
+                    .map(|(_, &f)| Target::format(f))
+                    .collect();
+                let dst = MATRIX_FORMATS[v % MATRIX_FORMATS.len()];
+                targets.push(if v.is_multiple_of(2) {
+                    Target {
+                        format: dst.into(),
+                        index_type: Some(ScalarType::Int64),
+                        pointer_type: None,
+                    }
+                } else {
+                    Target {
+                        format: dst.into(),
+                        index_type: Some(ScalarType::UInt8),
+                        pointer_type: Some(ScalarType::UInt16),
+                    }
                 });
                 for t in &targets {
                     let what = format!(
@@ -437,11 +487,30 @@ fn cuda_zero_copy_and_copy_options() {
     );
     assert_eq!(tensor.data as u64, ptr.cuda_ptr().unwrap());
     drop(t);
-    // Formats the CUDA engine does not handle are refused, typed, without touching the host.
-    assert!(matches!(
-        convert(&dev, &Target::format(F::Dcsr), &ConvertOptions::default()),
-        Err(EngineError::Unsupported(_))
+    // A dense source with a fill value is refused, typed, without touching the host.
+    let dense = convert(&dev, &Target::format(F::Dmatr), &ConvertOptions::default()).unwrap();
+    let mut arrays = dense.array.arrays().to_vec();
+    arrays.push((
+        "fill_value".to_owned(),
+        Buffer::from_vec(vec![0.0f64])
+            .copy_to(Device::Cuda(0))
+            .unwrap(),
     ));
+    let desc = dense.array.descriptor();
+    let filled = Descriptor::builder(
+        F::Dmatr,
+        desc.shape().to_vec(),
+        desc.nnz(),
+        desc.value_type(),
+    )
+    .fill(DataType::new(ScalarType::Float64))
+    .build()
+    .unwrap();
+    let filled = SparseArray::try_new(filled, arrays).unwrap();
+    match convert(&filled, &Target::format(F::Csr), &ConvertOptions::default()) {
+        Err(EngineError::Unsupported(m)) => assert!(m.contains("fill_value"), "{m}"),
+        other => panic!("dense with fill on cuda: {other:?}"),
+    }
     let same = convert(&dev, &Target::format(F::Coor), &ConvertOptions::default()).unwrap();
     assert!(!same.copied);
     let refuse = ConvertOptions {
@@ -566,7 +635,206 @@ fn cuda_validation_matches_cpu() {
             assert_eq!(out.is_some(), what.starts_with("valid"), "{what}");
         }
     }
+    // DCSR and CVEC sources: the device validation and the CPU validator agree, with the CPU
+    // validator's error word for word.
+    let dcsr = |ids: Vec<i32>, p: Vec<i32>, c: Vec<i32>| {
+        let n = c.len();
+        SparseArray::try_new(
+            d(F::Dcsr, n as u64),
+            [
+                ("indices_0", Buffer::from_vec(ids)),
+                ("pointers_to_1", Buffer::from_vec(p)),
+                ("indices_1", Buffer::from_vec(c)),
+                ("values", vals(n)),
+            ],
+        )
+        .unwrap()
+    };
+    let cvec = |i: Vec<i64>| {
+        let n = i.len();
+        let d = Descriptor::builder(
+            F::Cvec,
+            vec![6],
+            n as u64,
+            DataType::new(ScalarType::Float64),
+        )
+        .index_type(ScalarType::Int64)
+        .build()
+        .unwrap();
+        SparseArray::try_new(d, [("indices_0", Buffer::from_vec(i)), ("values", vals(n))]).unwrap()
+    };
+    let more = [
+        ("valid dcsr", dcsr(vec![0, 3], vec![0, 2, 3], vec![1, 4, 0])),
+        (
+            "dcsr empty segment",
+            dcsr(vec![0, 2, 3], vec![0, 2, 2, 3], vec![1, 4, 0]),
+        ),
+        (
+            "dcsr rows unsorted",
+            dcsr(vec![3, 0], vec![0, 2, 3], vec![1, 4, 0]),
+        ),
+        (
+            "dcsr row out of bounds",
+            dcsr(vec![0, 4], vec![0, 2, 3], vec![1, 4, 0]),
+        ),
+        (
+            "dcsr negative pointer",
+            dcsr(vec![0, 3], vec![0, -1, 3], vec![1, 4, 0]),
+        ),
+        (
+            "dcsr unsorted in row",
+            dcsr(vec![0, 3], vec![0, 2, 3], vec![4, 1, 0]),
+        ),
+        (
+            "dcsr column out of bounds",
+            dcsr(vec![0, 3], vec![0, 2, 3], vec![1, 5, 0]),
+        ),
+        ("valid cvec", cvec(vec![0, 2, 5])),
+        ("cvec unsorted", cvec(vec![2, 0, 5])),
+        ("cvec duplicate", cvec(vec![0, 2, 2])),
+        ("cvec out of bounds", cvec(vec![0, 6])),
+    ];
+    for (what, a) in &more {
+        let targets = if what.contains("cvec") {
+            vec![F::Dvec]
+        } else {
+            vec![F::Csr, F::Dmatc, F::Dcsc]
+        };
+        for t in targets {
+            let out = check(a, &Target::format(t), &ConvertOptions::default(), what);
+            assert_eq!(out.is_some(), what.starts_with("valid"), "{what} -> {t}");
+        }
+    }
     ran("cuda_validation_matches_cpu");
+}
+
+/// Vectors (CVEC <-> DVEC, a CVEC's index dtype) and sparse sources with a fill value going to
+/// dense targets, on the device, against the CPU engine.
+#[test]
+fn cuda_vectors_and_fill_match_cpu_engine() {
+    if !cuda_or_skip("cuda_vectors_and_fill_match_cpu_engine") {
+        return;
+    }
+    let mut rng = Rng(0x5EED_CAFE_F00D_0003);
+    let vals = [
+        DataType::new(ScalarType::Float64),
+        DataType::new(ScalarType::Float32),
+        DataType::new(ScalarType::Int64),
+        DataType::new(ScalarType::ComplexFloat64),
+        DataType::new(ScalarType::Bint8),
+        DataType::iso(ScalarType::Float32),
+    ];
+    let mut count = 0usize;
+    for (n, density) in [(0usize, 0u64), (1, 100), (7, 40), (300, 25), (1000, 3)] {
+        let idx: Vec<i64> = (0..n as i64).filter(|_| rng.below(100) < density).collect();
+        for (k, &val) in vals.iter().enumerate() {
+            let it = if k % 2 == 0 {
+                ScalarType::Int32
+            } else {
+                ScalarType::UInt64
+            };
+            let dt = sparsebridge_array::dtype_of(it).unwrap();
+            let vdt = sparsebridge_array::dtype_of(val.scalar).unwrap();
+            let desc = Descriptor::builder(F::Cvec, vec![n as u64], idx.len() as u64, val)
+                .index_type(it)
+                .build()
+                .unwrap();
+            let nv = if val.iso { 1 } else { idx.len() };
+            let cvec = SparseArray::try_new(
+                desc,
+                [
+                    ("indices_0", ints(dt, &idx)),
+                    ("values", values(vdt, nv, &mut rng)),
+                ],
+            )
+            .unwrap();
+            let what = format!("CVEC n={n} nnz={} {it} {val}", idx.len());
+            let dense = check(
+                &cvec,
+                &Target::format(F::Dvec),
+                &ConvertOptions::default(),
+                &what,
+            )
+            .unwrap();
+            let dense = dense.array.copy_to(Device::Cpu).unwrap();
+            for t in [
+                Target::format(F::Cvec),
+                Target {
+                    format: F::Cvec.into(),
+                    index_type: Some(ScalarType::UInt16),
+                    pointer_type: None,
+                },
+                Target {
+                    format: F::Cvec.into(),
+                    index_type: Some(ScalarType::Int8),
+                    pointer_type: None,
+                },
+            ] {
+                check(
+                    &dense,
+                    &t,
+                    &ConvertOptions::default(),
+                    &format!("{what} dense -> {t:?}"),
+                );
+                check(
+                    &cvec,
+                    &t,
+                    &ConvertOptions::default(),
+                    &format!("{what} -> {t:?}"),
+                );
+                count += 2;
+            }
+        }
+    }
+    // A fill value: unstored positions of a dense target hold it (2-D and 1-D).
+    let coords = random_coords((9, 13), 30, &mut rng);
+    for val in [
+        DataType::new(ScalarType::Float64),
+        DataType::iso(ScalarType::Int16),
+        DataType::new(ScalarType::ComplexFloat32),
+    ] {
+        for src in [F::Csr, F::Cooc] {
+            let a = build(
+                src,
+                (9, 13),
+                &coords,
+                ScalarType::Int32,
+                ScalarType::Int64,
+                val,
+                &mut rng,
+            );
+            let vdt = sparsebridge_array::dtype_of(val.scalar).unwrap();
+            let mut arrays = a.arrays().to_vec();
+            arrays.push(("fill_value".to_owned(), values(vdt, 1, &mut rng)));
+            let d = a.descriptor();
+            let mut b = Descriptor::builder(src, d.shape().to_vec(), d.nnz(), val)
+                .fill(DataType::new(val.scalar));
+            for (name, buf) in &arrays {
+                if name != "values" && name != "fill_value" {
+                    b = b.array_type(
+                        name.clone(),
+                        DataType::new(sparsebridge_array::scalar_of(buf.dtype()).unwrap()),
+                    );
+                }
+            }
+            let filled = SparseArray::try_new(b.build().unwrap(), arrays).unwrap();
+            for t in [F::Dmatr, F::Dmatc] {
+                let what = format!("{src} {val} with fill -> {t}");
+                check(
+                    &filled,
+                    &Target::format(t),
+                    &ConvertOptions::default(),
+                    &what,
+                )
+                .unwrap();
+                count += 1;
+            }
+        }
+    }
+    say(&format!(
+        "cuda_vectors_and_fill_match_cpu_engine: {count} conversions on device equal the CPU engine's"
+    ));
+    ran("cuda_vectors_and_fill_match_cpu_engine");
 }
 
 /// A host buffer of `n` pseudo-random elements of `scalar` for the canonicalization test:

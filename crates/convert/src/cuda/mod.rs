@@ -14,9 +14,11 @@
 //! | COOR → CSR, COOC → CSC | `coo_ptr_<I>` (+ `cast_u64_<P>`); `indices_1` and `values` shared |
 //! | CSR → COOR, CSC → COOC | `csr_expand_<I>`; `indices_1` and `values` shared |
 //! | CSR ↔ CSC, COOR ↔ COOC, and the mixed pairs | expand, LSD radix sort (`radix_hist`, scan, `radix_scatter`) carrying a permutation, `gather_<w>` of indices and values, `coo_ptr_<I>` |
+//! | DMATR/DMATC, DCSR/DCSC, CVEC/DVEC sources and targets | see [`formats`]: the source becomes COOR/COOC/CSR/CSC parts on the device, the target's arrays are built from them |
 //! | index and pointer width | `cast_<S>_<D>` with the first position that does not fit |
 //! | canonicalization (`ConvertOptions::canonicalize`, COOR/COOC/CSR/CSC) | pointers: `cast_<P>_u64`, `validate_ptr`, `csr_expand_u64`; radix sort by minor then by major (`radix_hist`, scan, `radix_scatter`), bounds of the sorted keys by `validate_coo_<I>`, `gather_<w>`; `mark_heads_<I>`, scan; `Sum`: `heads_to_starts`, `gather_<w>`, `segsum_<V>` (no float16/bfloat16 kernel), `coo_ptr_<I>` + `cast_u64_<P>` for CSR/CSC; `Reject`: binary search on the scan |
 
+mod formats;
 pub mod table;
 
 use std::cell::RefCell;
@@ -28,9 +30,11 @@ use sparsebridge_buffer::cuda::{
     self, CudaDevice, DeviceBufferMut, KernelArg, KernelError, KernelSignature, ModuleSource,
 };
 use sparsebridge_buffer::{Buffer, DType, Device, dispatch_dtype};
-use sparsebridge_descriptor::{PredefinedFormat, ScalarType};
+use sparsebridge_descriptor::ScalarType;
 
-use crate::assemble::{Parts, finish_parts, format_name, is_identity, target_dtypes};
+use crate::assemble::{
+    Kind, Parts, fill_value, finish, format_name, index_dtype, is_identity, resolve_dtypes,
+};
 use crate::error::{EngineError, unsupported_index};
 use crate::index::check_fits;
 use crate::target::{ConvertOptions, Converted, Target};
@@ -49,6 +53,7 @@ fn source(file: &str) -> Option<&'static str> {
         "cast" => include_str!("../../../../kernels/cast.cu"),
         "validate" => include_str!("../../../../kernels/validate.cu"),
         "canon" => include_str!("../../../../kernels/canon.cu"),
+        "dense" => include_str!("../../../../kernels/dense.cu"),
         _ => return None,
     })
 }
@@ -118,6 +123,7 @@ pub fn check_family(ordinal: u16, family: &Family) -> Result<(), KernelError> {
 pub fn verify_table(ordinal: u16) -> Result<usize, KernelError> {
     let dev = cuda::device(ordinal)?;
     let mut files: Vec<&str> = TABLE.iter().map(|f| f.file).collect();
+    files.sort_unstable();
     files.dedup();
     for f in &files {
         module(&dev, f)?;
@@ -442,7 +448,37 @@ impl Gpu {
         Ok(out.freeze())
     }
 
-    /// The O(nnz) structural check on the device. `Ok(false)`: invalid (explained by the caller).
+    /// The O(nnz) structural check of a source of layout `kind` and extents `ext` (logical
+    /// order), on the device. `Ok(false)`: invalid (explained by the caller). Dense arrays have
+    /// no structure beyond their length, checked when the array was built.
+    fn validate_kind(
+        &self,
+        a: &SparseArray,
+        kind: Kind,
+        ext: &[usize],
+    ) -> Result<bool, EngineError> {
+        let stored = |col_major: bool| {
+            if col_major {
+                (ext[1], ext[0])
+            } else {
+                (ext[0], ext[1])
+            }
+        };
+        match kind {
+            Kind::Dense { .. } => Ok(true),
+            Kind::Coo { rank: 1, .. } => self.strictly_increasing(&get(a, "indices_0")?, ext[0]),
+            Kind::Coo { col_major, .. } => self.validate(a, false, stored(col_major)),
+            Kind::Compressed { col_major } => self.validate(a, true, stored(col_major)),
+            Kind::Doubly { col_major } => self.validate_doubly(
+                &get(a, "indices_0")?,
+                &get(a, "pointers_to_1")?,
+                &get(a, "indices_1")?,
+                stored(col_major),
+            ),
+        }
+    }
+
+    /// The COO/CSR structural check on the device. `Ok(false)`: invalid.
     fn validate(
         &self,
         a: &SparseArray,
@@ -557,18 +593,6 @@ impl Gpu {
         )?;
         Ok(self.read_bad(bad)?.is_none())
     }
-}
-
-/// (compressed, column-major) of the four 2-D formats.
-fn layout(f: PredefinedFormat) -> Option<(bool, bool)> {
-    use PredefinedFormat as F;
-    Some(match f {
-        F::Csr => (true, false),
-        F::Csc => (true, true),
-        F::Coor => (false, false),
-        F::Cooc => (false, true),
-        _ => return None,
-    })
 }
 
 /// The array with every buffer copied to the host (for explaining an error only).
@@ -853,7 +877,8 @@ fn out_minor_len(arrays: &[(String, Buffer)]) -> usize {
         .map_or(0, |(_, b)| b.len())
 }
 
-/// The conversion of an array on `Device::Cuda(ordinal)`, on that device.
+/// The conversion of an array on `Device::Cuda(ordinal)`, on that device: the source's own
+/// validation, canonicalization when asked, then [`matrix`] or [`vector`].
 pub(crate) fn convert(
     array: &SparseArray,
     target: &Target,
@@ -861,87 +886,352 @@ pub(crate) fn convert(
     ordinal: u16,
 ) -> Result<Converted, EngineError> {
     let d = array.descriptor();
-    let src_format = d.alias().ok_or_else(|| {
-        EngineError::Unsupported(format!("source format {}", d.format().summary()))
-    })?;
-    let (Some((s_comp, s_col)), Some((d_comp, d_col))) =
-        (layout(src_format), target.format.alias().and_then(layout))
-    else {
-        return Err(EngineError::Unsupported(format!(
-            "{src_format} -> {} on {} (the CUDA engine handles COOR, COOC, CSR and CSC only; \
-             DCSR, DCSC, CVEC, DVEC, DMATR, DMATC and n-d formats convert on the CPU: copy the \
-             array to \"cpu\" first)",
+    let gap = |why: &str| {
+        EngineError::Unsupported(format!(
+            "{} -> {} on {} ({why}: copy the array to \"cpu\" first)",
+            format_name(d.format()),
             format_name(&target.format),
             array.device()
+        ))
+    };
+    if d.rank() != target.format.rank() {
+        return Err(EngineError::Unsupported(format!(
+            "{} -> {}: the target has rank {}, the array {}",
+            format_name(d.format()),
+            format_name(&target.format),
+            target.format.rank(),
+            d.rank()
         )));
+    }
+    let (Some(src), Some(dst)) = (Kind::of(d.format()), Kind::of(&target.format)) else {
+        return Err(gap(
+            "the CUDA engine handles the predefined formats; other level formats convert on \
+             the CPU",
+        ));
     };
+    if d.rank() > 2 {
+        return Err(gap("n-d formats convert on the CPU"));
+    }
     let gpu = Gpu::new(ordinal)?;
-    let shape = d.shape();
-    let to_usize = |v: u64| {
-        usize::try_from(v).map_err(|_| EngineError::Unsupported(format!("extent {v} above usize")))
+    let ext = d
+        .shape()
+        .iter()
+        .map(|&v| {
+            usize::try_from(v)
+                .map_err(|_| EngineError::Unsupported(format!("extent {v} above usize")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let stored = |col_major: bool| {
+        if col_major {
+            (ext[1], ext[0])
+        } else {
+            (ext[0], ext.get(1).copied().unwrap_or(0))
+        }
     };
-    let (rows, cols) = (to_usize(shape[0])?, to_usize(shape[1])?);
-    let (major, minor) = if s_col { (cols, rows) } else { (rows, cols) };
     // Canonical input first: a non-canonical source is canonicalized on the device when asked.
     let mut copied = false;
     let canonical;
     // A pass is recorded on the array, so that a validated array is never checked again.
-    let valid = array.validate_with(|a| gpu.validate(a, s_comp, (major, minor)))?;
-    let array = if !valid {
+    let valid = array.validate_with(|a| gpu.validate_kind(a, src, &ext))?;
+    let array = if valid {
+        array
+    } else {
         let Some(policy) = options.canonicalize else {
             return Err(explain_invalid(array));
         };
-        match canonicalize(&gpu, array, s_comp, s_col, (major, minor), policy)? {
-            Some(c) => {
-                canonical = c;
-                copied = true;
-                &canonical
+        match src {
+            Kind::Coo { rank: 2, col_major } | Kind::Compressed { col_major } => {
+                let compressed = matches!(src, Kind::Compressed { .. });
+                match canonicalize(
+                    &gpu,
+                    array,
+                    compressed,
+                    col_major,
+                    stored(col_major),
+                    policy,
+                )? {
+                    Some(c) => {
+                        canonical = c;
+                        copied = true;
+                        &canonical
+                    }
+                    None => return Err(explain_not_canonicalizable(array, target, options)),
+                }
             }
-            None => return Err(explain_not_canonicalizable(array, target, options)),
+            Kind::Coo { .. } => return Err(gap("canonicalizing a CVEC is done on the CPU only")),
+            // The host engine canonicalizes only COO and CSR/CSC: the rest is its error.
+            _ => return Err(explain_invalid(array)),
         }
-    } else {
-        array
-    };
-    let get = |name: &str| -> Result<Buffer, EngineError> {
-        array
-            .array(name)
-            .cloned()
-            .ok_or_else(|| EngineError::Internal(format!("missing array {name}")))
-    };
-    let p = Parts {
-        major,
-        minor,
-        outer: get(if s_comp { "pointers_to_1" } else { "indices_0" })?,
-        inner: get("indices_1")?,
-        values: get("values")?,
-        iso: d.value_type().iso,
     };
     if is_identity(array, target)? {
         // The CPU engine's identity: every array kept, in its own dtype (a COO whose
         // indices_0 and indices_1 differ in dtype stays so).
-        return finish_parts(
-            array,
-            target,
-            options,
-            d_comp,
-            [p.outer, p.inner, p.values],
-            copied,
-        );
+        let arrays = array
+            .arrays()
+            .iter()
+            .filter(|(n, _)| n != "fill_value")
+            .cloned()
+            .collect();
+        return finish(array, target, options, array.nnz(), arrays, copied);
     }
-    let (pointer_t, index_t) = target_dtypes(target, &p.outer, &p.inner, s_comp)?;
-    let (outer, inner, values) = if s_col == d_col {
-        same_orientation(&gpu, &p, s_comp, d_comp, pointer_t, index_t, &mut copied)?
+    if d.structure().is_some() && src.is_dense() != dst.is_dense() {
+        return Err(EngineError::Unsupported(format!(
+            "{} -> {} with a declared structure (sparse <-> dense would need mirroring)",
+            format_name(d.format()),
+            format_name(&target.format)
+        )));
+    }
+    if d.rank() == 2 {
+        matrix(&gpu, array, (src, dst), target, options, copied)
     } else {
-        transposed(&gpu, &p, s_comp, d_comp, pointer_t, index_t, &mut copied)?
+        vector(&gpu, array, (src, dst), target, options, copied)
+    }
+}
+
+fn get(array: &SparseArray, name: &str) -> Result<Buffer, EngineError> {
+    array
+        .array(name)
+        .cloned()
+        .ok_or_else(|| EngineError::Internal(format!("missing array {name}")))
+}
+
+/// A 2-D conversion, as the host's `convert_2d`: the source as compressed or coordinate parts in
+/// its own orientation (DCSR/DCSC pointers filled in, dense entries gathered), the
+/// COOR/COOC/CSR/CSC core, then the target's own arrays (DCSR/DCSC compaction, dense scatter).
+fn matrix(
+    gpu: &Gpu,
+    array: &SparseArray,
+    (src, dst): (Kind, Kind),
+    target: &Target,
+    options: &ConvertOptions,
+    mut copied: bool,
+) -> Result<Converted, EngineError> {
+    let d = array.descriptor();
+    let to_usize = |v: u64| {
+        usize::try_from(v).map_err(|_| EngineError::Unsupported(format!("extent {v} above usize")))
     };
-    finish_parts(
-        array,
-        target,
-        options,
-        d_comp,
-        [outer, inner, values],
-        copied,
-    )
+    let (rows, cols) = (to_usize(d.shape()[0])?, to_usize(d.shape()[1])?);
+    let orient = |col_major: bool| {
+        if col_major {
+            (cols, rows)
+        } else {
+            (rows, cols)
+        }
+    };
+    let fill = if src.is_dense() || dst.is_dense() {
+        fill_value(array)?
+    } else {
+        None
+    };
+    let values = get(array, "values")?;
+    let iso = d.value_type().iso;
+
+    // 1. The source as parts in its own orientation, and its default (pointer, index) dtypes.
+    let (s_comp, s_col, defaults, p) = match src {
+        Kind::Coo { col_major, .. } | Kind::Compressed { col_major } => {
+            let compressed = matches!(src, Kind::Compressed { .. });
+            let outer = get(
+                array,
+                if compressed {
+                    "pointers_to_1"
+                } else {
+                    "indices_0"
+                },
+            )?;
+            let inner = get(array, "indices_1")?;
+            let defaults = if compressed {
+                (outer.dtype(), inner.dtype())
+            } else {
+                (inner.dtype(), inner.dtype())
+            };
+            let (major, minor) = orient(col_major);
+            let p = Parts {
+                major,
+                minor,
+                outer,
+                inner,
+                values,
+                iso,
+            };
+            (compressed, col_major, defaults, p)
+        }
+        Kind::Doubly { col_major } => {
+            let (major, minor) = orient(col_major);
+            let dptr = get(array, "pointers_to_1")?;
+            let inner = get(array, "indices_1")?;
+            copied = true;
+            let outer = gpu.doubly_to_pointers(&get(array, "indices_0")?, &dptr, major)?;
+            let defaults = (dptr.dtype(), inner.dtype());
+            let p = Parts {
+                major,
+                minor,
+                outer,
+                inner,
+                values,
+                iso,
+            };
+            (true, col_major, defaults, p)
+        }
+        Kind::Dense { col_major, .. } => {
+            if iso {
+                return Err(EngineError::Unsupported("an iso dense source".into()));
+            }
+            if fill.is_some() {
+                return Err(formats::dense_fill_unsupported(target, array.device()));
+            }
+            let (major, minor) = orient(col_major);
+            copied = true;
+            let (outer, inner, values) =
+                gpu.dense_to_parts(&values, d.value_type().scalar, major, minor)?;
+            let p = Parts {
+                major,
+                minor,
+                outer,
+                inner,
+                values,
+                iso: false,
+            };
+            (true, col_major, (DType::I64, DType::I64), p)
+        }
+    };
+
+    // 2. The COOR/COOC/CSR/CSC core, in the target's orientation and dtypes. A dense target
+    //    only needs compressed parts, in u64.
+    let (d_comp, d_col) = match dst {
+        Kind::Coo { col_major, .. } => (false, col_major),
+        Kind::Compressed { col_major }
+        | Kind::Doubly { col_major }
+        | Kind::Dense { col_major, .. } => (true, col_major),
+    };
+    let (pointer_t, index_t) = if dst.is_dense() {
+        (DType::U64, DType::U64)
+    } else {
+        resolve_dtypes(target, defaults)?
+    };
+    let (outer, inner, values) = if s_col == d_col {
+        same_orientation(gpu, &p, s_comp, d_comp, pointer_t, index_t, &mut copied)?
+    } else {
+        transposed(gpu, &p, s_comp, d_comp, pointer_t, index_t, &mut copied)?
+    };
+
+    // 3. The target's arrays.
+    let (dmajor, dminor) = orient(d_col);
+    let nnz = to_u64(inner.len());
+    let named = |v: Vec<(&str, Buffer)>| -> Vec<(String, Buffer)> {
+        v.into_iter().map(|(n, b)| (n.to_owned(), b)).collect()
+    };
+    let (nnz, arrays) = match dst {
+        Kind::Coo { .. } => (
+            nnz,
+            named(vec![
+                ("indices_0", outer),
+                ("indices_1", inner),
+                ("values", values),
+            ]),
+        ),
+        Kind::Compressed { .. } => (
+            nnz,
+            named(vec![
+                ("pointers_to_1", outer),
+                ("indices_1", inner),
+                ("values", values),
+            ]),
+        ),
+        Kind::Doubly { .. } => {
+            copied = true;
+            if dmajor > 0 {
+                fits(index_t, dmajor - 1, "indices_0")?;
+            }
+            let (ids, dptr64) = gpu.pointers_to_doubly(&outer, dmajor, index_t)?;
+            let mut scratch = false;
+            let dptr = gpu.cast_buffer(&dptr64, pointer_t, "pointers_to_1", &mut scratch)?;
+            (
+                nnz,
+                named(vec![
+                    ("indices_0", ids),
+                    ("pointers_to_1", dptr),
+                    ("indices_1", inner),
+                    ("values", values),
+                ]),
+            )
+        }
+        Kind::Dense { .. } => {
+            copied = true;
+            let dense =
+                gpu.parts_to_dense(&outer, &inner, &values, iso, fill.as_ref(), dmajor, dminor)?;
+            (to_u64(dense.len()), named(vec![("values", dense)]))
+        }
+    };
+    finish(array, target, options, nnz, arrays, copied)
+}
+
+/// A rank-1 conversion (CVEC <-> DVEC, or a CVEC's index dtype), as the host's n-d path at
+/// rank 1: a vector is a one-row matrix for the dense kernels.
+fn vector(
+    gpu: &Gpu,
+    array: &SparseArray,
+    (src, dst): (Kind, Kind),
+    target: &Target,
+    options: &ConvertOptions,
+    mut copied: bool,
+) -> Result<Converted, EngineError> {
+    let d = array.descriptor();
+    let n = usize::try_from(d.shape()[0])
+        .map_err(|_| EngineError::Unsupported(format!("extent {} above usize", d.shape()[0])))?;
+    let fill = if src.is_dense() != dst.is_dense() {
+        fill_value(array)?
+    } else {
+        None
+    };
+    let values = get(array, "values")?;
+    let iso = d.value_type().iso;
+    let index_t = target.index_type.map(index_dtype).transpose()?;
+    let (nnz, arrays) = match (src, dst) {
+        (Kind::Coo { .. }, Kind::Coo { .. }) => {
+            let idx = get(array, "indices_0")?;
+            let idx = match index_t {
+                Some(t) => gpu.cast_buffer(&idx, t, "indices_0", &mut copied)?,
+                None => idx,
+            };
+            (
+                d.nnz(),
+                vec![("indices_0".to_owned(), idx), ("values".to_owned(), values)],
+            )
+        }
+        (Kind::Dense { .. }, Kind::Dense { .. }) => (d.nnz(), vec![("values".to_owned(), values)]),
+        (Kind::Coo { .. }, Kind::Dense { .. }) => {
+            copied = true;
+            let idx = get(array, "indices_0")?;
+            let ptr = gpu.dev.upload(&[0u64, to_u64(idx.len())])?.freeze();
+            let dense = gpu.parts_to_dense(&ptr, &idx, &values, iso, fill.as_ref(), 1, n)?;
+            (to_u64(n), vec![("values".to_owned(), dense)])
+        }
+        (Kind::Dense { .. }, Kind::Coo { .. }) => {
+            if iso {
+                return Err(EngineError::Unsupported("an iso dense source".into()));
+            }
+            if fill.is_some() {
+                return Err(formats::dense_fill_unsupported(target, array.device()));
+            }
+            copied = true;
+            let (_, idx, vals) = gpu.dense_to_parts(&values, d.value_type().scalar, 1, n)?;
+            let t = index_t.unwrap_or(DType::I64);
+            let idx = gpu.cast_buffer(&idx, t, "indices_0", &mut copied)?;
+            let nnz = to_u64(vals.len());
+            (
+                nnz,
+                vec![("indices_0".to_owned(), idx), ("values".to_owned(), vals)],
+            )
+        }
+        _ => {
+            return Err(EngineError::Internal(format!(
+                "{} -> {} reached the vector path",
+                format_name(d.format()),
+                format_name(&target.format)
+            )));
+        }
+    };
+    finish(array, target, options, nnz, arrays, copied)
 }
 
 /// Same major orientation: compress, expand, or cast.

@@ -15,6 +15,8 @@ pub enum Suffixes {
     Width,
     /// `_<S>_<D>` for every pair of index types.
     IndexPair,
+    /// `_<I>_<W>`: every index type with every element width.
+    IndexWidth,
     /// `_f32` … `_bint8`: one per summable value dtype (kernels/canon.cu `segsum_*`).
     Value,
 }
@@ -39,6 +41,10 @@ impl Suffixes {
             Suffixes::IndexPair => INDEX_SUFFIXES
                 .iter()
                 .flat_map(|a| INDEX_SUFFIXES.iter().map(move |b| format!("{a}_{b}")))
+                .collect(),
+            Suffixes::IndexWidth => INDEX_SUFFIXES
+                .iter()
+                .flat_map(|i| WIDTH_SUFFIXES.iter().map(move |w| format!("{i}_{w}")))
                 .collect(),
         }
     }
@@ -159,4 +165,20 @@ launch_table! {
     "canon": mark_heads[Index](rows: DevicePtr, cols: DevicePtr, head: DevicePtr, n: U64);
     "canon": heads_to_starts[None](head: DevicePtr, head_scan: DevicePtr, starts: DevicePtr, n: U64);
     "canon": segsum[Value](vals: DevicePtr, starts: DevicePtr, out: DevicePtr, m: U64);
+    "coo": mark_nonempty[None](ptr: DevicePtr, mark: DevicePtr, n: U64);
+    "coo": compact_nonempty[Index](
+        ptr: DevicePtr, mark_scan: DevicePtr, ids: DevicePtr, dptr: DevicePtr, n: U64,
+    );
+    "gather": broadcast[Width](src: DevicePtr, dst: DevicePtr, n: U64);
+    "dense": dense_count[Width](
+        dense: DevicePtr, counts: DevicePtr, nrows: U64, ncols: U64, comp_bytes: U32,
+    );
+    "dense": dense_scatter[IndexWidth](
+        dense: DevicePtr, ptr: DevicePtr, cols: DevicePtr, vals: DevicePtr, nrows: U64,
+        ncols: U64, comp_bytes: U32,
+    );
+    "dense": csr_to_dense[IndexWidth](
+        ptr: DevicePtr, cols: DevicePtr, vals: DevicePtr, dense: DevicePtr, nrows: U64,
+        ncols: U64, nnz: U64,
+    );
 }

@@ -12,60 +12,12 @@ mod nd;
 
 use sparsebridge_array::SparseArray;
 use sparsebridge_buffer::{Buffer, DType, Element, dispatch_dtype};
-use sparsebridge_descriptor::{Descriptor, Format, Level};
+use sparsebridge_descriptor::Descriptor;
 
-use crate::assemble::{finish, format_name, is_identity};
+use crate::assemble::{Kind, fill_value, finish, format_name, is_identity};
 use crate::error::{EngineError, unsupported_index};
 use crate::target::{ConvertOptions, Converted, Target};
 use crate::{Values, cpu};
-
-/// The layout families the CPU engine handles, read from a level format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// A root `sparse(rank)` level: n-d COO (`CVEC`, `COOR`, `COOC` at ranks 1 and 2).
-    Coo { rank: usize, col_major: bool },
-    /// Only dense levels: `DVEC`, `DMATR`, `DMATC`, n-d dense (row-major).
-    Dense { rank: usize, col_major: bool },
-    /// `dense(1) → sparse(1)`: `CSR`, `CSC`.
-    Compressed { col_major: bool },
-    /// `sparse(1) → sparse(1)`: `DCSR`, `DCSC`.
-    Doubly { col_major: bool },
-}
-
-impl Kind {
-    fn of(f: &Format) -> Option<Self> {
-        let col_major = match f.transpose() {
-            None => false,
-            Some([1, 0]) => true,
-            Some(_) => return None,
-        };
-        Some(match f.levels() {
-            [Level::Sparse { rank }, Level::Element] => Kind::Coo {
-                rank: *rank,
-                col_major,
-            },
-            [
-                Level::Dense { rank: 1 },
-                Level::Sparse { rank: 1 },
-                Level::Element,
-            ] => Kind::Compressed { col_major },
-            [
-                Level::Sparse { rank: 1 },
-                Level::Sparse { rank: 1 },
-                Level::Element,
-            ] => Kind::Doubly { col_major },
-            levels if !levels.iter().any(|l| matches!(l, Level::Sparse { .. })) => Kind::Dense {
-                rank: f.rank(),
-                col_major,
-            },
-            _ => return None,
-        })
-    }
-
-    fn is_dense(self) -> bool {
-        matches!(self, Kind::Dense { .. })
-    }
-}
 
 /// `buffer` cast to the integer dtype `to` (shared when it already has it).
 fn cast_index_buffer(
@@ -142,22 +94,6 @@ fn values_vec<T>(v: Values<T>) -> Vec<T> {
         Values::Array(a) => a,
         Values::Iso(x) => vec![x],
     }
-}
-
-/// The `fill_value` array when present (it must have the values' dtype).
-fn fill_value(array: &SparseArray) -> Result<Option<Buffer>, EngineError> {
-    let Some(fv) = array.array("fill_value") else {
-        return Ok(None);
-    };
-    let values = get(array, "values")?;
-    if fv.dtype() != values.dtype() {
-        return Err(EngineError::Unsupported(format!(
-            "fill_value of dtype {} with values of dtype {} (sparse <-> dense needs one dtype)",
-            fv.dtype(),
-            values.dtype()
-        )));
-    }
-    Ok(Some(fv.clone()))
 }
 
 /// Index arrays brought to one dtype (their own when they agree, else u64).
