@@ -55,6 +55,17 @@ impl Kind {
     pub(crate) fn is_dense(self) -> bool {
         matches!(self, Kind::Dense { .. })
     }
+
+    /// `(compressed, column-major)` of the core parts a target of this kind is built from: COO
+    /// from coordinates, every other kind from compressed parts.
+    pub(crate) fn core_layout(self) -> (bool, bool) {
+        match self {
+            Kind::Coo { col_major, .. } => (false, col_major),
+            Kind::Compressed { col_major }
+            | Kind::Doubly { col_major }
+            | Kind::Dense { col_major, .. } => (true, col_major),
+        }
+    }
 }
 
 /// The `fill_value` array when present (it must have the values' dtype).
@@ -89,6 +100,66 @@ pub(crate) struct Parts {
     pub(crate) values: Buffer,
     /// Whether the values are iso.
     pub(crate) iso: bool,
+}
+
+/// The shape as `usize` extents.
+pub(crate) fn extents(d: &Descriptor) -> Result<Vec<usize>, EngineError> {
+    d.shape()
+        .iter()
+        .map(|&v| {
+            usize::try_from(v)
+                .map_err(|_| EngineError::Unsupported(format!("extent {v} above usize")))
+        })
+        .collect()
+}
+
+/// The typed gap of a target whose rank is not the array's.
+pub(crate) fn check_rank(d: &Descriptor, target: &Target) -> Result<(), EngineError> {
+    if d.rank() == target.format.rank() {
+        return Ok(());
+    }
+    Err(EngineError::Unsupported(format!(
+        "{} -> {}: the target has rank {}, the array {}",
+        format_name(d.format()),
+        format_name(&target.format),
+        target.format.rank(),
+        d.rank()
+    )))
+}
+
+/// The parts of a COO or compressed 2-D source in its own orientation (`(major, minor)`
+/// extents), with whether they are compressed and their default (pointer, index) dtypes.
+pub(crate) fn stored_parts(
+    array: &SparseArray,
+    compressed: bool,
+    (major, minor): (usize, usize),
+) -> Result<(bool, (DType, DType), Parts), EngineError> {
+    let get = |name: &str| {
+        array
+            .array(name)
+            .cloned()
+            .ok_or_else(|| EngineError::Internal(format!("missing array {name}")))
+    };
+    let outer = get(if compressed {
+        "pointers_to_1"
+    } else {
+        "indices_0"
+    })?;
+    let inner = get("indices_1")?;
+    let defaults = if compressed {
+        (outer.dtype(), inner.dtype())
+    } else {
+        (inner.dtype(), inner.dtype())
+    };
+    let p = Parts {
+        major,
+        minor,
+        outer,
+        inner,
+        values: get("values")?,
+        iso: array.descriptor().value_type().iso,
+    };
+    Ok((compressed, defaults, p))
 }
 
 /// The name of a format for messages: its predefined alias, else its level summary.

@@ -33,7 +33,8 @@ use sparsebridge_buffer::{Buffer, DType, Device, dispatch_dtype};
 use sparsebridge_descriptor::ScalarType;
 
 use crate::assemble::{
-    Kind, Parts, fill_value, finish, format_name, index_dtype, is_identity, resolve_dtypes,
+    Kind, Parts, check_rank, extents, fill_value, finish, format_name, index_dtype, is_identity,
+    resolve_dtypes, stored_parts,
 };
 use crate::error::{EngineError, unsupported_index};
 use crate::index::check_fits;
@@ -894,15 +895,7 @@ pub(crate) fn convert(
             array.device()
         ))
     };
-    if d.rank() != target.format.rank() {
-        return Err(EngineError::Unsupported(format!(
-            "{} -> {}: the target has rank {}, the array {}",
-            format_name(d.format()),
-            format_name(&target.format),
-            target.format.rank(),
-            d.rank()
-        )));
-    }
+    check_rank(d, target)?;
     let (Some(src), Some(dst)) = (Kind::of(d.format()), Kind::of(&target.format)) else {
         return Err(gap(
             "the CUDA engine handles the predefined formats; other level formats convert on \
@@ -913,14 +906,7 @@ pub(crate) fn convert(
         return Err(gap("n-d formats convert on the CPU"));
     }
     let gpu = Gpu::new(ordinal)?;
-    let ext = d
-        .shape()
-        .iter()
-        .map(|&v| {
-            usize::try_from(v)
-                .map_err(|_| EngineError::Unsupported(format!("extent {v} above usize")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let ext = extents(d)?;
     let stored = |col_major: bool| {
         if col_major {
             (ext[1], ext[0])
@@ -982,9 +968,9 @@ pub(crate) fn convert(
         )));
     }
     if d.rank() == 2 {
-        matrix(&gpu, array, (src, dst), target, options, copied)
+        matrix(&gpu, array, (src, dst), &ext, target, options, copied)
     } else {
-        vector(&gpu, array, (src, dst), target, options, copied)
+        vector(&gpu, array, (src, dst), ext[0], target, options, copied)
     }
 }
 
@@ -1002,15 +988,13 @@ fn matrix(
     gpu: &Gpu,
     array: &SparseArray,
     (src, dst): (Kind, Kind),
+    ext: &[usize],
     target: &Target,
     options: &ConvertOptions,
     mut copied: bool,
 ) -> Result<Converted, EngineError> {
     let d = array.descriptor();
-    let to_usize = |v: u64| {
-        usize::try_from(v).map_err(|_| EngineError::Unsupported(format!("extent {v} above usize")))
-    };
-    let (rows, cols) = (to_usize(d.shape()[0])?, to_usize(d.shape()[1])?);
+    let (rows, cols) = (ext[0], ext[1]);
     let orient = |col_major: bool| {
         if col_major {
             (cols, rows)
@@ -1030,30 +1014,8 @@ fn matrix(
     let (s_comp, s_col, defaults, p) = match src {
         Kind::Coo { col_major, .. } | Kind::Compressed { col_major } => {
             let compressed = matches!(src, Kind::Compressed { .. });
-            let outer = get(
-                array,
-                if compressed {
-                    "pointers_to_1"
-                } else {
-                    "indices_0"
-                },
-            )?;
-            let inner = get(array, "indices_1")?;
-            let defaults = if compressed {
-                (outer.dtype(), inner.dtype())
-            } else {
-                (inner.dtype(), inner.dtype())
-            };
-            let (major, minor) = orient(col_major);
-            let p = Parts {
-                major,
-                minor,
-                outer,
-                inner,
-                values,
-                iso,
-            };
-            (compressed, col_major, defaults, p)
+            let (c, defaults, p) = stored_parts(array, compressed, orient(col_major))?;
+            (c, col_major, defaults, p)
         }
         Kind::Doubly { col_major } => {
             let (major, minor) = orient(col_major);
@@ -1097,12 +1059,7 @@ fn matrix(
 
     // 2. The COOR/COOC/CSR/CSC core, in the target's orientation and dtypes. A dense target
     //    only needs compressed parts, in u64.
-    let (d_comp, d_col) = match dst {
-        Kind::Coo { col_major, .. } => (false, col_major),
-        Kind::Compressed { col_major }
-        | Kind::Doubly { col_major }
-        | Kind::Dense { col_major, .. } => (true, col_major),
-    };
+    let (d_comp, d_col) = dst.core_layout();
     let (pointer_t, index_t) = if dst.is_dense() {
         (DType::U64, DType::U64)
     } else {
@@ -1171,13 +1128,12 @@ fn vector(
     gpu: &Gpu,
     array: &SparseArray,
     (src, dst): (Kind, Kind),
+    n: usize,
     target: &Target,
     options: &ConvertOptions,
     mut copied: bool,
 ) -> Result<Converted, EngineError> {
     let d = array.descriptor();
-    let n = usize::try_from(d.shape()[0])
-        .map_err(|_| EngineError::Unsupported(format!("extent {} above usize", d.shape()[0])))?;
     let fill = if src.is_dense() != dst.is_dense() {
         fill_value(array)?
     } else {

@@ -10,7 +10,7 @@ use super::{
     Kind, aligned_as, cast_index_buffer, extents, fill_value, first, get, typed, untyped,
     values_vec,
 };
-use crate::assemble::{Parts, finish, resolve_dtypes};
+use crate::assemble::{Parts, finish, resolve_dtypes, stored_parts};
 use crate::error::{EngineError, unsupported_index};
 use crate::target::{ConvertOptions, Converted, Target};
 use crate::{Bint8, CsrRef, DenseOrder, Index, Value, Values, ValuesRef, cpu};
@@ -48,30 +48,8 @@ pub(super) fn convert_2d(
     let (src_compressed, src_col, defaults, parts) = match src {
         Kind::Coo { col_major, .. } | Kind::Compressed { col_major } => {
             let compressed = matches!(src, Kind::Compressed { .. });
-            let outer = get(
-                array,
-                if compressed {
-                    "pointers_to_1"
-                } else {
-                    "indices_0"
-                },
-            )?;
-            let inner = get(array, "indices_1")?;
-            let defaults = if compressed {
-                (outer.dtype(), inner.dtype())
-            } else {
-                (inner.dtype(), inner.dtype())
-            };
-            let (major, minor) = orient(col_major);
-            let p = Parts {
-                major,
-                minor,
-                outer,
-                inner,
-                values,
-                iso,
-            };
-            (compressed, col_major, defaults, p)
+            let (c, defaults, p) = stored_parts(array, compressed, orient(col_major))?;
+            (c, col_major, defaults, p)
         }
         Kind::Doubly { col_major } => {
             let (major, minor) = orient(col_major);
@@ -122,12 +100,7 @@ pub(super) fn convert_2d(
 
     // 2. The COOR/COOC/CSR/CSC core, in the target's orientation and dtypes. A dense target
     //    only needs compressed parts, in u64.
-    let (dst_compressed, dst_col) = match dst {
-        Kind::Coo { col_major, .. } => (false, col_major),
-        Kind::Compressed { col_major }
-        | Kind::Doubly { col_major }
-        | Kind::Dense { col_major, .. } => (true, col_major),
-    };
+    let (dst_compressed, dst_col) = dst.core_layout();
     let (pointer_t, index_t) = if dst.is_dense() {
         (DType::U64, DType::U64)
     } else {

@@ -12,9 +12,8 @@ mod nd;
 
 use sparsebridge_array::SparseArray;
 use sparsebridge_buffer::{Buffer, DType, Element, dispatch_dtype};
-use sparsebridge_descriptor::Descriptor;
 
-use crate::assemble::{Kind, fill_value, finish, format_name, is_identity};
+use crate::assemble::{Kind, check_rank, extents, fill_value, finish, format_name, is_identity};
 use crate::error::{EngineError, unsupported_index};
 use crate::target::{ConvertOptions, Converted, Target};
 use crate::{Values, cpu};
@@ -49,16 +48,6 @@ fn get(array: &SparseArray, name: &str) -> Result<Buffer, EngineError> {
         .array(name)
         .cloned()
         .ok_or_else(|| EngineError::Internal(format!("missing array {name}")))
-}
-
-fn extents(d: &Descriptor) -> Result<Vec<usize>, EngineError> {
-    d.shape()
-        .iter()
-        .map(|&v| {
-            usize::try_from(v)
-                .map_err(|_| EngineError::Unsupported(format!("extent {v} above usize")))
-        })
-        .collect()
 }
 
 /// `buffer`, or an aligned copy when a foreign buffer is misaligned for `dtype`.
@@ -125,15 +114,7 @@ pub(crate) fn convert(
         )));
     }
     let d = array.descriptor();
-    if d.rank() != target.format.rank() {
-        return Err(EngineError::Unsupported(format!(
-            "{} -> {}: the target has rank {}, the array {}",
-            format_name(d.format()),
-            format_name(&target.format),
-            target.format.rank(),
-            d.rank()
-        )));
-    }
+    check_rank(d, target)?;
     let src = Kind::of(d.format());
     // Canonical input first (cached when already checked).
     let mut copied = false;
