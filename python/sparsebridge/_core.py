@@ -8,6 +8,7 @@ import os
 import sys
 import warnings
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Optional, SupportsIndex
 
 from . import _lenient
@@ -169,12 +170,26 @@ class SparseArray:
 
     # -- methods --------------------------------------------------------------------------------
 
-    def asformat(self, format: str, *, index_dtype: Optional[str] = None) -> SparseArray:
+    def asformat(
+        self, format: str, *, index_dtype: Optional[str] = None, copy: Optional[bool] = None
+    ) -> SparseArray:
         """This array in ``format`` (case-insensitive; ``"coo"`` means ``"COOR"``), converted on
-        its own device. ``index_dtype`` sets every index and pointer dtype."""
+        its own device. ``index_dtype`` sets every index and pointer dtype.
+
+        The result shares every constituent the conversion does not change with this array
+        (docs/ownership.md, "aliasing"): ``copy=True`` gives it fresh buffers only, and
+        ``copy=False`` raises :class:`CopyRequiredError` when the conversion would allocate."""
         fmt = format.upper()
-        a, _ = self._a.convert(fmt, index_dtype=index_dtype, pointer_dtype=index_dtype)
+        a, _ = self._a.convert(fmt, index_dtype=index_dtype, pointer_dtype=index_dtype, copy=copy)
         return SparseArray(a)
+
+    @property
+    def T(self) -> SparseArray:
+        """The transpose of a 2-D array, as a relabelling that moves nothing: CSR of ``A`` is CSC
+        of ``Aᵀ`` (likewise DCSR/DCSC, COOR/COOC, DMATR/DMATC). Every constituent is shared with
+        this array; a ``structure`` flips its triangle. Raises :class:`UnsupportedFormatError`
+        for vectors and custom formats."""
+        return SparseArray(self._a.transposed())
 
     def to_device(self, device: str) -> SparseArray:
         """This array on ``device`` (``"cpu"``, ``"cuda:0"``, ...); shares memory when it is already
@@ -521,6 +536,11 @@ def _from_producer(
     return a, copied
 
 
+# Adapters whose choice depends on the object's type only (``BY_TYPE``), by type: the lookup
+# of `interop.adapter_for` (an MRO walk and an import) is paid once per type.
+_FAST_ADAPTERS: dict[type, ModuleType] = {}
+
+
 def asarray(
     obj: object, *, copy: Optional[bool] = None, duplicates: str = "sum"
 ) -> SparseArray:
@@ -546,9 +566,22 @@ def asarray(
             a, _ = obj._a.to_device(obj.device, copy=True)
             return SparseArray(a)
         return obj
-    from .interop import adapter_for
+    adapter = _FAST_ADAPTERS.get(type(obj))
+    if adapter is None:
+        from .interop import adapter_for
 
-    adapter = adapter_for(obj)
+        adapter = adapter_for(obj)
+        if getattr(adapter, "BY_TYPE", False):
+            _FAST_ADAPTERS[type(obj)] = adapter
+    fast = getattr(adapter, "parts", None)
+    if fast is not None:
+        # The hand-off fast path: canonical input of a known layout goes to Rust in one call.
+        found = fast(obj)
+        if found is not None:
+            fmt, shape, nnz, arrays = found
+            return SparseArray(
+                _extension()._Array.from_parts(fmt, shape, nnz, arrays, copy=copy, source=adapter.SOURCE)
+            )
     if adapter is None:
         if hasattr(obj, "__binsparse__"):
             return from_binsparse(obj, copy=copy)

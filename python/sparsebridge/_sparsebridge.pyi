@@ -1,6 +1,7 @@
 """Type stubs of the Rust extension module ``sparsebridge._sparsebridge`` (crates/python)."""
 
-from typing import Optional, final
+from collections.abc import Sequence
+from typing import Any, Optional, final
 
 from typing_extensions import CapsuleType
 
@@ -64,6 +65,17 @@ class _Array:
     def assemble(
         descriptor: str, arrays: list[tuple[str, Constituent]], *, lenient: bool = True
     ) -> tuple[_Array, list[str]]: ...
+    @staticmethod
+    def from_parts(
+        format: str,
+        shape: Sequence[int],
+        nnz: int,
+        arrays: list[tuple[str, Any]],
+        *,
+        copy: Optional[bool] = None,
+        source: Optional[str] = None,
+    ) -> _Array: ...
+    def transposed(self) -> _Array: ...
     def descriptor_json(self) -> str: ...
     def constituents(self, *, native_complex: bool = False) -> list[tuple[str, Constituent]]: ...
     @property

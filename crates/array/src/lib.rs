@@ -35,7 +35,7 @@ mod validate;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sparsebridge_buffer::{Buffer, Device, dispatch_dtype};
-use sparsebridge_descriptor::{ArrayLengths, ArrayRole, Descriptor};
+use sparsebridge_descriptor::{ArrayLengths, ArrayRole, Descriptor, PredefinedFormat};
 
 pub use dtype::{dtype_of, normalize, scalar_of};
 pub use error::ArrayError;
@@ -262,6 +262,44 @@ impl SparseArray {
             descriptor: self.descriptor.clone(),
             arrays,
             device,
+            validated: AtomicBool::new(self.is_validated()),
+        })
+    }
+
+    /// The transpose of a 2-D array in a predefined format, as a pure relabelling: CSR of `A` is
+    /// CSC of `Aᵀ` (likewise DCSR ↔ DCSC, COOR ↔ COOC, DMATR ↔ DMATC). The shape is reversed,
+    /// every buffer is shared (nothing is moved or allocated), a `structure` flips its triangle
+    /// and a validated array stays validated (the stored order is unchanged).
+    pub fn transposed(&self) -> Result<SparseArray, ArrayError> {
+        let d = &self.descriptor;
+        let format = d
+            .alias()
+            .and_then(PredefinedFormat::transposed)
+            .ok_or_else(|| {
+                ArrayError::Unsupported(format!(
+                    "transposing a {} array (only 2-D predefined formats are relabelled)",
+                    d.format().summary()
+                ))
+            })?;
+        let shape: Vec<u64> = d.shape().iter().rev().copied().collect();
+        let mut b =
+            Descriptor::builder(format, shape, d.nnz(), d.value_type()).extension_types(true);
+        for (name, t) in d.data_types() {
+            b = match d.array(name).map(|s| s.role) {
+                Some(ArrayRole::FillValue) => b.fill(*t),
+                _ => b.array_type(name.clone(), *t),
+            };
+        }
+        if let Some(s) = d.structure() {
+            b = b.structure(s.transposed());
+        }
+        for (k, v) in d.user_keys() {
+            b = b.user_key(k.clone(), v.clone());
+        }
+        Ok(Self {
+            descriptor: b.build()?,
+            arrays: self.arrays.clone(),
+            device: self.device,
             validated: AtomicBool::new(self.is_validated()),
         })
     }

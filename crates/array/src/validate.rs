@@ -264,14 +264,6 @@ const PAR_MIN: usize = 1 << 15;
 trait Ix: Copy + Ord + Send + Sync + Into<i128> {}
 impl<T: Copy + Ord + Send + Sync + Into<i128>> Ix for T {}
 
-impl IndexSlice<'_> {
-    /// The element at `i` as `usize` (pointers already checked to be in `0..=len`).
-    #[inline]
-    fn get_usize(&self, i: usize) -> usize {
-        usize::try_from(self.get(i)).unwrap_or(usize::MAX)
-    }
-}
-
 /// `[a, b)` ranges splitting `0..n` for parallel work (one range when `n` is small).
 fn chunks(n: usize) -> Vec<(usize, usize)> {
     let parts = if n < PAR_MIN {
@@ -287,15 +279,58 @@ fn chunks(n: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Whether `s[a..b]` strictly increases and lies in `[0, bound)`.
-#[inline]
-fn run_ok<I: Ix>(s: &[I], bound: i128) -> bool {
-    match (s.first(), s.last()) {
-        (Some(&f), Some(&l)) => {
-            f.into() >= 0 && l.into() < bound && s.windows(2).fold(true, |ok, w| ok & (w[0] < w[1]))
-        }
-        _ => true,
-    }
+/// The smallest and largest elements of `s` (`None` when empty), in parallel chunks. A plain
+/// min/max reduction: it vectorises, where a branch per element would not.
+fn min_max<I: Ix>(s: &[I]) -> Option<(I, I)> {
+    chunks(s.len())
+        .into_par_iter()
+        .map(|(a, b)| {
+            let r = &s[a..b];
+            r.iter()
+                .fold((r[0], r[0]), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        })
+        .reduce_with(|x, y| (x.0.min(y.0), x.1.max(y.1)))
+}
+
+/// Whether every element of `s` lies in `[0, bound)`.
+fn in_bounds<I: Ix>(s: &[I], bound: i128) -> bool {
+    min_max(s).is_none_or(|(lo, hi)| lo.into() >= 0 && hi.into() < bound)
+}
+
+/// The number of adjacent pairs that do not strictly increase: `k` in `1..len` with
+/// `s[k - 1] >= s[k]`. Counted without branches, so the loop vectorises.
+fn descents<I: Ix>(s: &[I]) -> usize {
+    let pairs = s.len().saturating_sub(1);
+    chunks(pairs)
+        .into_par_iter()
+        .map(|(a, b)| {
+            s[a..b]
+                .iter()
+                .zip(&s[a + 1..=b])
+                .map(|(x, y)| usize::from(x >= y))
+                .sum::<usize>()
+        })
+        .sum()
+}
+
+/// The descents of `idx` that sit on a segment boundary of `ptr` (a pair `(k - 1, k)` with `k`
+/// the start of a segment), each boundary counted once however many empty segments share it.
+/// `ptr` has passed [`pointers_ok`]: it starts at 0, never decreases and ends at `idx.len()`.
+fn descents_at_starts<I: Ix, P: Ix>(idx: &[I], ptr: &[P]) -> usize {
+    let n = idx.len();
+    let segments = ptr.len().saturating_sub(1);
+    let at = |s: usize| usize::try_from(ptr[s].into()).unwrap_or(usize::MAX);
+    chunks(segments)
+        .into_par_iter()
+        .map(|(a, b)| {
+            (a.max(1)..b)
+                .filter(|&s| {
+                    let k = at(s);
+                    k > 0 && k < n && k != at(s - 1) && idx[k - 1] >= idx[k]
+                })
+                .count()
+        })
+        .sum()
 }
 
 /// Pointers of `positions` segments over `count` coordinates: start at 0, never decrease (never
@@ -313,44 +348,40 @@ fn pointers_ok<P: Ix>(p: &[P], positions: usize, count: usize, strict: bool) -> 
         })
 }
 
-/// Rank-1 level: each segment's indices strictly increase within `[0, bound)`.
+/// Rank-1 level: each segment's indices strictly increase within `[0, bound)`. Bounds are one
+/// min/max reduction over every index; order is one count of descents over the whole array,
+/// less the descents at segment starts, which are allowed (O(segments)).
 fn rank1_ok<I: Ix>(idx: &[I], ptr: Option<&IndexSlice<'_>>, bound: i128) -> bool {
-    match ptr {
-        // The root: one run; chunks overlap by one entry so that order crosses their seams.
-        None => chunks(idx.len())
-            .into_par_iter()
-            .all(|(a, b)| run_ok(&idx[a.saturating_sub(1)..b], bound)),
-        Some(p) => {
-            let segments = p.len() - 1;
-            chunks(segments).into_par_iter().all(|(a, b)| {
-                (a..b).all(|seg| {
-                    let (s, e) = (p.get_usize(seg), p.get_usize(seg + 1));
-                    idx.get(s..e).is_some_and(|r| run_ok(r, bound))
-                })
-            })
-        }
+    if !in_bounds(idx, bound) {
+        return false;
     }
+    let allowed = match ptr {
+        None => 0,
+        Some(p) => typed!(p, p => descents_at_starts(idx, p)),
+    };
+    descents(idx) == allowed
 }
 
 /// Rank-2 root (COO): `(i, j)` pairs strictly increase lexicographically, `i` in `[0, bi)`,
-/// `j` in `[0, bj)`.
+/// `j` in `[0, bj)`. Bounds are min/max reductions; order is a branch-free count of pairs that
+/// do not increase.
 fn coo2_ok<I: Ix>(i: &[I], j: &[I], bi: i128, bj: i128) -> bool {
-    if i.len() != j.len() {
+    if i.len() != j.len() || !in_bounds(i, bi) || !in_bounds(j, bj) {
         return false;
     }
-    chunks(i.len()).into_par_iter().all(|(a, b)| {
-        let a = a.saturating_sub(1);
-        let (ri, rj) = (&i[a..b], &j[a..b]);
-        // `i` never decreases, so its bounds are checked at the ends.
-        let i_ok =
-            ri.first().is_some_and(|&f| f.into() >= 0) && ri.last().is_some_and(|&l| l.into() < bi);
-        let j_ok = rj
-            .iter()
-            .fold(true, |ok, &v| ok & (v.into() >= 0) & (v.into() < bj));
-        let order_ok =
-            (1..ri.len()).fold(true, |ok, k| ok & ((ri[k - 1], rj[k - 1]) < (ri[k], rj[k])));
-        i_ok && j_ok && order_ok
-    })
+    let pairs = i.len().saturating_sub(1);
+    let bad: usize = chunks(pairs)
+        .into_par_iter()
+        .map(|(a, b)| {
+            i[a..b]
+                .iter()
+                .zip(&i[a + 1..=b])
+                .zip(j[a..b].iter().zip(&j[a + 1..=b]))
+                .map(|((i0, i1), (j0, j1))| usize::from(!((i0 < i1) | ((i0 == i1) & (j0 < j1)))))
+                .sum::<usize>()
+        })
+        .sum();
+    bad == 0
 }
 
 /// The fast check: `Some(true)` when valid, `Some(false)` on an anomaly, `None` for layouts it

@@ -3,7 +3,7 @@
 
 use sparsebridge_array::{ArrayError, SparseArray};
 use sparsebridge_buffer::{Buffer, Complex64, DType};
-use sparsebridge_descriptor::{Descriptor, ParseOptions};
+use sparsebridge_descriptor::{Descriptor, ParseOptions, PredefinedFormat};
 
 fn desc(inner: &str) -> Descriptor {
     let text = format!(r#"{{"binsparse": {{"version": "0.1", {inner}}}}}"#);
@@ -453,4 +453,65 @@ fn validate_with_records_a_pass_and_skips_the_check_afterwards() {
         Ok(true)
     );
     assert_eq!(runs, 1);
+}
+
+/// The transpose is a relabelling: CSR of `A` read as CSC of `Aᵀ`. Oracle: the dense `A`, read
+/// back through each format's own definition (row pointers vs column pointers).
+#[test]
+fn transposed_relabels_shares_buffers_and_flips_structure() {
+    // A = [[1, 0, 2], [0, 0, 3]]: CSR pointers [0, 2, 3], indices [0, 2, 2].
+    let a = SparseArray::try_new(
+        csr_desc((2, 3), 3, "int32", "int32", "float64"),
+        [
+            ("pointers_to_1", Buffer::from_vec(vec![0i32, 2, 3])),
+            ("indices_1", Buffer::from_vec(vec![0i32, 2, 2])),
+            ("values", Buffer::from_vec(vec![1.0f64, 2.0, 3.0])),
+        ],
+    )
+    .unwrap();
+    a.validate_full().unwrap();
+    let t = a.transposed().unwrap();
+    assert_eq!(t.descriptor().alias(), Some(PredefinedFormat::Csc));
+    assert_eq!(t.shape(), &[3, 2]);
+    assert!(t.is_validated(), "the stored order is unchanged");
+    for ((n1, b1), (n2, b2)) in a.arrays().iter().zip(t.arrays()) {
+        assert_eq!(n1, n2);
+        assert!(b1.shares_memory_with(b2), "{n1} is shared");
+    }
+    // As CSC of Aᵀ (3 x 2): column j of Aᵀ is row j of A, so the same arrays hold Aᵀ[0][0] = 1,
+    // Aᵀ[2][0] = 2 and Aᵀ[2][1] = 3; the full check passes on the relabelled array too.
+    let fresh = SparseArray::try_new(t.descriptor().clone(), t.arrays().to_vec()).unwrap();
+    fresh.validate_full().unwrap();
+    assert_eq!(t.transposed().unwrap().descriptor(), a.descriptor());
+
+    let sym = desc(
+        r#""format": "COOR", "shape": [2, 2], "number_of_stored_values": 2,
+           "structure": "symmetric_lower",
+           "data_types": {"indices_0": "uint8", "indices_1": "uint8", "values": "float32"}"#,
+    );
+    let s = SparseArray::try_new(
+        sym,
+        [
+            ("indices_0", Buffer::from_vec(vec![0u8, 1])),
+            ("indices_1", Buffer::from_vec(vec![0u8, 0])),
+            ("values", Buffer::from_vec(vec![1.0f32, 2.0])),
+        ],
+    )
+    .unwrap();
+    let st = s.transposed().unwrap();
+    assert_eq!(st.descriptor().alias(), Some(PredefinedFormat::Cooc));
+    assert_eq!(
+        st.descriptor().structure().map(|s| s.as_str()),
+        Some("symmetric_upper")
+    );
+}
+
+#[test]
+fn transposed_refuses_vectors() {
+    let d = desc(
+        r#""format": "DVEC", "shape": [3], "number_of_stored_values": 3,
+           "data_types": {"values": "int8"}"#,
+    );
+    let v = SparseArray::try_new(d, [("values", Buffer::from_vec(vec![1i8, 2, 3]))]).unwrap();
+    assert!(matches!(v.transposed(), Err(ArrayError::Unsupported(_))));
 }

@@ -62,6 +62,23 @@ impl PredefinedFormat {
         }
     }
 
+    /// The format whose arrays, read with the shape reversed, store the transpose: a matrix in
+    /// `self` is its transpose in the result, with the same arrays under the same names (CSR ↔
+    /// CSC, DCSR ↔ DCSC, COOR ↔ COOC, DMATR ↔ DMATC). `None` for vectors.
+    pub const fn transposed(self) -> Option<Self> {
+        Some(match self {
+            Self::Dmatr => Self::Dmatc,
+            Self::Dmatc => Self::Dmatr,
+            Self::Csr => Self::Csc,
+            Self::Csc => Self::Csr,
+            Self::Dcsr => Self::Dcsc,
+            Self::Dcsc => Self::Dcsr,
+            Self::Coor => Self::Cooc,
+            Self::Cooc => Self::Coor,
+            Self::Dvec | Self::Cvec => return None,
+        })
+    }
+
     /// Number of dimensions (1 for vectors, 2 for matrices).
     pub const fn rank(self) -> usize {
         match self {

@@ -60,6 +60,19 @@ impl Structure {
     pub const fn is_skew(self) -> bool {
         matches!(self, Self::SkewSymmetricLower | Self::SkewSymmetricUpper)
     }
+
+    /// The structure of the transpose: the stored triangle flips (lower ↔ upper) and the kind
+    /// stays (`Aᵀ` of a symmetric, Hermitian or skew-symmetric `A` is one too).
+    pub const fn transposed(self) -> Self {
+        match self {
+            Self::SymmetricLower => Self::SymmetricUpper,
+            Self::SymmetricUpper => Self::SymmetricLower,
+            Self::HermitianLower => Self::HermitianUpper,
+            Self::HermitianUpper => Self::HermitianLower,
+            Self::SkewSymmetricLower => Self::SkewSymmetricUpper,
+            Self::SkewSymmetricUpper => Self::SkewSymmetricLower,
+        }
+    }
 }
 
 impl fmt::Display for Structure {

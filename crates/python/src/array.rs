@@ -1,8 +1,12 @@
 //! `_Array`: the Rust [`SparseArray`] behind `sparsebridge.SparseArray`.
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use sparsebridge::array::SparseArray as RustArray;
+use sparsebridge::array::scalar_of;
+use sparsebridge::buffer::dlpack::import::ImportOptions;
 use sparsebridge::convert_core::DuplicatePolicy;
 use sparsebridge::descriptor::{ArrayRole, ParseOptions, ScalarType};
 use sparsebridge::{
@@ -10,6 +14,7 @@ use sparsebridge::{
     fulfil_request,
 };
 
+use crate::capsule;
 use crate::constituent::Constituent;
 use crate::errors::{self, Kind, guard};
 
@@ -81,6 +86,41 @@ fn derive_nnz(d: &Descriptor, arrays: &[(String, Buffer)]) -> Option<u64> {
     Some(if interleaved { len / 2 } else { len })
 }
 
+/// Imports one 1-D constituent from a DLPack producer: the versioned ABI first
+/// (`max_version=(1, 3)`, with `copy=False` passed on when the caller refuses copies), the legacy
+/// one when the producer predates it (`TypeError`).
+fn import_producer(
+    py: Python<'_>,
+    name: &str,
+    obj: &Bound<'_, PyAny>,
+    copy: Option<bool>,
+    opts: &ImportOptions,
+) -> PyResult<Buffer> {
+    if let Ok(c) = obj.cast::<Constituent>()
+        && copy != Some(true)
+    {
+        return Ok(c.get().buffer.clone());
+    }
+    let dlpack = obj.getattr(intern!(py, "__dlpack__")).map_err(|_| {
+        errors::new_err(
+            Kind::Descriptor,
+            format!("constituent array `{name}` does not implement __dlpack__"),
+        )
+    })?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item(intern!(py, "max_version"), (1, 3))?;
+    if copy == Some(false) {
+        kwargs.set_item(intern!(py, "copy"), false)?;
+    }
+    let cap = match dlpack.call((), Some(&kwargs)) {
+        Ok(cap) => cap,
+        Err(e) if e.is_instance_of::<PyTypeError>(py) => dlpack.call0()?,
+        Err(e) => return Err(e),
+    };
+    // `allow_2d: false`: the import refuses any tensor that is not 1-D.
+    Ok(capsule::import(&cap, opts)?.buffer)
+}
+
 impl Array {
     pub(crate) fn wrap(inner: RustArray) -> Self {
         Self { inner }
@@ -144,6 +184,76 @@ impl Array {
             }
             let inner = RustArray::try_new(d, arrays).map_err(errors::array)?;
             Ok((Array::wrap(inner), warnings))
+        })
+    }
+
+    /// The hand-off fast path: builds an array of a predefined `format` from its constituents
+    /// without a descriptor round trip through JSON. `arrays` pairs each binsparse name with a
+    /// DLPack producer (anything with `__dlpack__`); every data type is read from the imported
+    /// tensor's dtype, so the caller (an adapter that knows its layout, e.g. `scipy.parts`)
+    /// states only format, shape and nnz. `copy` as in `from_binsparse`; `source` becomes the
+    /// descriptor's `original_source` key. The O(1) checks run as in `assemble`.
+    #[staticmethod]
+    #[pyo3(signature = (format, shape, nnz, arrays, *, copy = None, source = None))]
+    fn from_parts(
+        py: Python<'_>,
+        format: &str,
+        shape: Vec<u64>,
+        nnz: u64,
+        arrays: Vec<(String, Bound<'_, PyAny>)>,
+        copy: Option<bool>,
+        source: Option<&str>,
+    ) -> PyResult<Array> {
+        guard(|| {
+            let format: PredefinedFormat = format.parse().map_err(|_| {
+                errors::new_err(Kind::Unsupported, format!("unknown format {format:?}"))
+            })?;
+            let opts = ImportOptions {
+                copy,
+                allow_2d: false,
+            };
+            let mut buffers = Vec::with_capacity(arrays.len());
+            for (name, obj) in &arrays {
+                buffers.push((name.clone(), import_producer(py, name, obj, copy, &opts)?));
+            }
+            let values = buffers
+                .iter()
+                .find(|(n, _)| n == "values")
+                .ok_or_else(|| errors::new_err(Kind::Descriptor, "no `values` array"))?;
+            let scalar = |name: &str, b: &Buffer| {
+                scalar_of(b.dtype()).ok_or_else(|| {
+                    errors::new_err(
+                        Kind::Unsupported,
+                        format!(
+                            "array `{name}` has dtype {}, which has no binsparse type",
+                            b.dtype()
+                        ),
+                    )
+                })
+            };
+            let mut builder =
+                Descriptor::builder(format, shape, nnz, scalar("values", &values.1)?.into())
+                    .extension_types(true);
+            for (name, b) in &buffers {
+                builder = builder.array_type(name.clone(), scalar(name, b)?.into());
+            }
+            if let Some(source) = source {
+                builder = builder.user_key("original_source", source.into());
+            }
+            let d = builder.build().map_err(errors::descriptor)?;
+            let inner = RustArray::try_new(d, buffers).map_err(errors::array)?;
+            Ok(Array::wrap(inner))
+        })
+    }
+
+    /// The transpose as a pure relabelling (CSR ↔ CSC, DCSR ↔ DCSC, COOR ↔ COOC,
+    /// DMATR ↔ DMATC): shape reversed, every buffer shared, nothing moved.
+    fn transposed(&self) -> PyResult<Array> {
+        guard(|| {
+            self.inner
+                .transposed()
+                .map(Array::wrap)
+                .map_err(errors::array)
         })
     }
 

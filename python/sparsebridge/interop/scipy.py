@@ -39,7 +39,14 @@ from ._common import (
 if TYPE_CHECKING:
     from .._core import SparseArray
 
-_SOURCE = "scipy.sparse"
+SOURCE = _SOURCE = "scipy.sparse"
+# Whether the adapter depends on the object's type only: `asarray` may then cache it per type.
+BY_TYPE = True
+# Value dtypes the fast path (`parts`) hands over as they are: each has a binsparse type.
+_FAST_TYPES = frozenset(
+    ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+     "float32", "float64", "complex64", "complex128")
+)
 
 
 def handles(obj: object) -> bool:
@@ -47,6 +54,33 @@ def handles(obj: object) -> bool:
     import scipy.sparse as sp
 
     return bool(sp.issparse(obj))
+
+
+def parts(m: Any) -> Optional[tuple[str, tuple[int, ...], int, list[tuple[str, Any]]]]:
+    """The hand-off fast path: the predefined format, shape, nnz and named constituents of a 2-D
+    csr, csc or coo that scipy says is canonical, read straight from its attributes (no
+    descriptor dict, no JSON). ``None`` for anything else, which takes :func:`export`.
+
+    ``has_canonical_format`` only chooses this path: index bounds and order are still checked
+    once, in Rust, before the first conversion reads them."""
+    fmt = m.format
+    if fmt not in ("csr", "csc", "coo") or m.ndim != 2:
+        return None
+    data = m.data
+    if data.dtype.name not in _FAST_TYPES or not data.dtype.isnative or not m.has_canonical_format:
+        return None
+    if fmt == "coo":
+        row, col = m.coords
+        if not (row.dtype.isnative and col.dtype.isnative):
+            return None
+        return "COOR", m.shape, int(m.nnz), [("indices_0", row), ("indices_1", col), ("values", data)]
+    indptr, indices = m.indptr, m.indices
+    if not (indptr.dtype.isnative and indices.dtype.isnative):
+        return None
+    nnz = int(indptr[-1])
+    if len(indices) != nnz:
+        indices, data = indices[:nnz], data[:nnz]
+    return fmt.upper(), m.shape, nnz, [("pointers_to_1", indptr), ("indices_1", indices), ("values", data)]
 
 
 def export(m: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, Any], bool]:

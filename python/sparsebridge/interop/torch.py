@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 _SOURCE = "torch"
 _BETA = "Sparse (CSR|CSC) tensor support is in beta state"
 _INVARIANTS = "Sparse invariant checks are implicitly disabled"
+# Whether a CSR/CSC tensor was built here already (torch's beta warning has then been shown).
+_CSR_WARNED = False
 
 
 def handles(obj: object) -> bool:
@@ -144,33 +146,43 @@ def to_torch(sa: SparseArray, *, device: Optional[str] = None) -> Any:
         values = values.expand(sa.nnz).contiguous()
     fmt = sa.format
     shape = sa.shape
+    if fmt in ("CSR", "CSC"):
+        ptr, idx = ts["pointers_to_1"], ts["indices_1"]
+        ok = (torch.int32, torch.int64)
+        if ptr.dtype != idx.dtype or ptr.dtype not in ok:
+            ptr, idx = ptr.to(torch.int64), idx.to(torch.int64)
+        make = torch.sparse_csr_tensor if fmt == "CSR" else torch.sparse_csc_tensor
+        global _CSR_WARNED
+        if _CSR_WARNED:
+            out = make(ptr, idx, values, size=shape, check_invariants=False)
+        else:
+            # torch warns about its CSR/CSC beta once per process: only the first construction
+            # pays for the warning filters (4 µs a call, a fifth of the hand-off).
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_BETA, category=UserWarning)
+                warnings.filterwarnings("ignore", message=_INVARIANTS, category=UserWarning)
+                out = make(ptr, idx, values, size=shape, check_invariants=False)
+            _CSR_WARNED = True
+        return out.to(device) if device is not None else out
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_BETA, category=UserWarning)
         warnings.filterwarnings("ignore", message=_INVARIANTS, category=UserWarning)
-        if fmt in ("CSR", "CSC"):
-            ptr, idx = ts["pointers_to_1"], ts["indices_1"]
-            ok = (torch.int32, torch.int64)
-            if ptr.dtype != idx.dtype or ptr.dtype not in ok:
-                ptr, idx = ptr.to(torch.int64), idx.to(torch.int64)
-            make = torch.sparse_csr_tensor if fmt == "CSR" else torch.sparse_csc_tensor
-            out = make(ptr, idx, values, size=shape, check_invariants=False)
+        ndim = len(shape)
+        if fmt in ("COOR", "COOC", "CVEC") or sa._a.format_summary == f"sparse({ndim})→element":
+            coords = [ts[f"indices_{k}"] for k in range(ndim)]
+            if fmt == "COOC":
+                coords = coords[::-1]
+            indices = torch.stack([c.to(torch.int64) for c in coords])
+            out = torch.sparse_coo_tensor(
+                indices, values, size=shape, is_coalesced=fmt != "COOC", check_invariants=False
+            )
+            if fmt == "COOC":
+                out = out.coalesce()
         else:
-            ndim = len(shape)
-            if fmt in ("COOR", "COOC", "CVEC") or sa._a.format_summary == f"sparse({ndim})→element":
-                coords = [ts[f"indices_{k}"] for k in range(ndim)]
-                if fmt == "COOC":
-                    coords = coords[::-1]
-                indices = torch.stack([c.to(torch.int64) for c in coords])
-                out = torch.sparse_coo_tensor(
-                    indices, values, size=shape, is_coalesced=fmt != "COOC", check_invariants=False
-                )
-                if fmt == "COOC":
-                    out = out.coalesce()
-            else:
-                import numpy as np
+            import numpy as np
 
-                dense = torch.from_numpy(np.ascontiguousarray(sa.todense()))
-                out = dense.to_sparse()
-        if device is not None:
-            out = out.to(device)
+            dense = torch.from_numpy(np.ascontiguousarray(sa.todense()))
+            out = dense.to_sparse()
+    if device is not None:
+        out = out.to(device)
     return out
