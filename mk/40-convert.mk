@@ -27,3 +27,16 @@ COMPARE_REPS ?= 3
 bench-compare: PY_PROFILE = --release
 bench-compare: py-build
 	$(VPY) benches/python/compare.py --sizes $(COMPARE_SIZES) --reps $(COMPARE_REPS)
+
+# The user's path (issue 13): every conversion timed from a fresh scipy object, sb.asarray and the
+# constituents' np.from_dlpack included, against scipy, torch, PyData/Sparse and the memcpy floor
+# (measured in the same run); then the hand-off of a scipy CSR at 1e3 nnz and at each size.
+# benches/python/userpath.py prints markdown tables and writes docs/bench/userpath.json. Not a test step.
+USERPATH_SIZES ?= 1e6,1e7
+
+.PHONY: bench-userpath
+
+## bench-userpath: the user's path (asarray included) vs scipy, torch, PyData/Sparse and the memcpy floor; hand-offs.
+bench-userpath: PY_PROFILE = --release
+bench-userpath: py-build
+	$(VPY) benches/python/userpath.py --sizes $(USERPATH_SIZES) --reps $(COMPARE_REPS)

@@ -566,12 +566,12 @@ def asarray(
             a, _ = obj._a.to_device(obj.device, copy=True)
             return SparseArray(a)
         return obj
-    adapter = _FAST_ADAPTERS.get(type(obj))
+    adapter: Optional[ModuleType] = _FAST_ADAPTERS.get(type(obj))
     if adapter is None:
         from .interop import adapter_for
 
         adapter = adapter_for(obj)
-        if getattr(adapter, "BY_TYPE", False):
+        if adapter is not None and getattr(adapter, "BY_TYPE", False):
             _FAST_ADAPTERS[type(obj)] = adapter
     fast = getattr(adapter, "parts", None)
     if fast is not None:
@@ -580,7 +580,7 @@ def asarray(
         if found is not None:
             fmt, shape, nnz, arrays = found
             return SparseArray(
-                _extension()._Array.from_parts(fmt, shape, nnz, arrays, copy=copy, source=adapter.SOURCE)
+                _extension()._Array.from_parts(fmt, shape, nnz, arrays, copy=copy, source=getattr(adapter, "SOURCE", None))
             )
     if adapter is None:
         if hasattr(obj, "__binsparse__"):

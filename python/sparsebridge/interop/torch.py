@@ -121,12 +121,11 @@ def export(t: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, A
 def _tensors(sa: SparseArray) -> dict[str, Any]:
     import torch
 
-    out = {}
-    for name, con in sa._a.constituents(native_complex=True):
-        t = torch.from_dlpack(con)
-        if sa.dtype == "bool" and name in ("values", "fill_value"):
-            t = t.view(torch.bool)
-        out[name] = t
+    out = {name: torch.from_dlpack(con) for name, con in sa._a.constituents(native_complex=True)}
+    if sa.dtype == "bool":
+        for name in ("values", "fill_value"):
+            if name in out:
+                out[name] = out[name].view(torch.bool)
     return out
 
 
