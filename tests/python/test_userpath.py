@@ -222,3 +222,30 @@ def test_transpose_flips_a_structure_and_refuses_vectors() -> None:
         sb.asarray(np.arange(3.0)).T
     with pytest.raises(sb.UnsupportedFormatError):
         sb.asarray(sp.coo_array(np.eye(3)).reshape((9,))).T
+
+
+# -- the scattering conversions against scipy, bit for bit ----------------------------------------
+
+
+@pytest.mark.parametrize("index", INDEX_DTYPES)
+@pytest.mark.parametrize("shape", [(300, 200), (3, 5000), (5000, 3)])
+def test_transposing_conversions_equal_scipy(index: str, shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(7)
+    dense = np.where(rng.random(shape) < 0.05, rng.standard_normal(shape), 0.0)
+    for src, dst, theirs in (("csr", "CSC", "tocsc"), ("csc", "CSR", "tocsr")):
+        m = MAKERS[src](dense)
+        m.indices, m.indptr = m.indices.astype(index), m.indptr.astype(index)
+        want = getattr(m, theirs)()
+        got = host(sb.asarray(m).asformat(dst))
+        for name, ref in (("pointers_to_1", want.indptr), ("indices_1", want.indices), ("values", want.data)):
+            assert got[name].dtype == np.dtype(index if name != "values" else "float64"), name
+            np.testing.assert_array_equal(got[name], ref, err_msg=name)
+    # A shuffled COO, canonicalised on the way in, then compressed.
+    coo = sp.coo_array(dense)
+    perm = rng.permutation(coo.nnz)
+    shuffled = sp.coo_array((coo.data[perm], (coo.row[perm].astype(index), coo.col[perm].astype(index))), shape=shape)
+    want = shuffled.tocsr()
+    got = host(sb.asarray(shuffled).asformat("CSR"))
+    np.testing.assert_array_equal(got["pointers_to_1"], want.indptr)
+    np.testing.assert_array_equal(got["indices_1"], want.indices)
+    np.testing.assert_array_equal(got["values"], want.data)

@@ -279,38 +279,36 @@ fn chunks(n: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// The smallest and largest elements of `s` (`None` when empty), in parallel chunks. A plain
-/// min/max reduction: it vectorises, where a branch per element would not.
-fn min_max<I: Ix>(s: &[I]) -> Option<(I, I)> {
-    chunks(s.len())
+/// One pass over `s`, in parallel chunks: its smallest and largest elements (`None` when
+/// empty) and its number of descents, the adjacent pairs that do not strictly increase
+/// (`k` in `1..len` with `s[k - 1] >= s[k]`). Plain reductions without branches, fused so that
+/// the array is read once: the loop vectorises.
+fn scan_run<I: Ix>(s: &[I]) -> (Option<(I, I)>, usize) {
+    let Some(&first) = s.first() else {
+        return (None, 0);
+    };
+    let (lo, hi, descents) = chunks(s.len())
         .into_par_iter()
         .map(|(a, b)| {
-            let r = &s[a..b];
-            r.iter()
-                .fold((r[0], r[0]), |(lo, hi), &v| (lo.min(v), hi.max(v)))
-        })
-        .reduce_with(|x, y| (x.0.min(y.0), x.1.max(y.1)))
-}
-
-/// Whether every element of `s` lies in `[0, bound)`.
-fn in_bounds<I: Ix>(s: &[I], bound: i128) -> bool {
-    min_max(s).is_none_or(|(lo, hi)| lo.into() >= 0 && hi.into() < bound)
-}
-
-/// The number of adjacent pairs that do not strictly increase: `k` in `1..len` with
-/// `s[k - 1] >= s[k]`. Counted without branches, so the loop vectorises.
-fn descents<I: Ix>(s: &[I]) -> usize {
-    let pairs = s.len().saturating_sub(1);
-    chunks(pairs)
-        .into_par_iter()
-        .map(|(a, b)| {
-            s[a..b]
+            let from = a.max(1);
+            let init = (s[a], s[a], 0usize);
+            s[from - 1..b - 1]
                 .iter()
-                .zip(&s[a + 1..=b])
-                .map(|(x, y)| usize::from(x >= y))
-                .sum::<usize>()
+                .zip(&s[from..b])
+                .fold(init, |(lo, hi, d), (&p, &c)| {
+                    (lo.min(c), hi.max(c), d + usize::from(p >= c))
+                })
         })
-        .sum()
+        .reduce(
+            || (first, first, 0),
+            |x, y| (x.0.min(y.0), x.1.max(y.1), x.2 + y.2),
+        );
+    (Some((lo, hi)), descents)
+}
+
+/// Whether `[lo, hi]` lies in `[0, bound)` (`None`: an empty array).
+fn within(range: Option<(impl Ix, impl Ix)>, bound: i128) -> bool {
+    range.is_none_or(|(lo, hi)| lo.into() >= 0 && hi.into() < bound)
 }
 
 /// The descents of `idx` that sit on a segment boundary of `ptr` (a pair `(k - 1, k)` with `k`
@@ -348,40 +346,52 @@ fn pointers_ok<P: Ix>(p: &[P], positions: usize, count: usize, strict: bool) -> 
         })
 }
 
-/// Rank-1 level: each segment's indices strictly increase within `[0, bound)`. Bounds are one
-/// min/max reduction over every index; order is one count of descents over the whole array,
-/// less the descents at segment starts, which are allowed (O(segments)).
+/// Rank-1 level: each segment's indices strictly increase within `[0, bound)`. One fused pass
+/// over the indices gives their min/max (bounds) and their descents; order holds when every
+/// descent sits at a segment start, where it is allowed (counted in O(segments)).
 fn rank1_ok<I: Ix>(idx: &[I], ptr: Option<&IndexSlice<'_>>, bound: i128) -> bool {
-    if !in_bounds(idx, bound) {
+    let (range, descents) = scan_run(idx);
+    if !within(range, bound) {
         return false;
     }
     let allowed = match ptr {
         None => 0,
         Some(p) => typed!(p, p => descents_at_starts(idx, p)),
     };
-    descents(idx) == allowed
+    descents == allowed
 }
 
 /// Rank-2 root (COO): `(i, j)` pairs strictly increase lexicographically, `i` in `[0, bi)`,
-/// `j` in `[0, bj)`. Bounds are min/max reductions; order is a branch-free count of pairs that
-/// do not increase.
+/// `j` in `[0, bj)`. One fused pass over both arrays counts the pairs that do not increase and
+/// takes the min/max of `j`; when the order holds `i` never decreases, so its bounds are its
+/// two ends.
 fn coo2_ok<I: Ix>(i: &[I], j: &[I], bi: i128, bj: i128) -> bool {
-    if i.len() != j.len() || !in_bounds(i, bi) || !in_bounds(j, bj) {
+    let n = i.len();
+    if n != j.len() {
         return false;
     }
-    let pairs = i.len().saturating_sub(1);
-    let bad: usize = chunks(pairs)
+    if n == 0 {
+        return true;
+    }
+    let (jlo, jhi, bad) = chunks(n)
         .into_par_iter()
         .map(|(a, b)| {
-            i[a..b]
+            let from = a.max(1);
+            let init = (j[a], j[a], 0usize);
+            i[from - 1..b - 1]
                 .iter()
-                .zip(&i[a + 1..=b])
-                .zip(j[a..b].iter().zip(&j[a + 1..=b]))
-                .map(|((i0, i1), (j0, j1))| usize::from(!((i0 < i1) | ((i0 == i1) & (j0 < j1)))))
-                .sum::<usize>()
+                .zip(&i[from..b])
+                .zip(j[from - 1..b - 1].iter().zip(&j[from..b]))
+                .fold(init, |(lo, hi, d), ((i0, i1), (j0, &j1))| {
+                    let up = (i0 < i1) | ((i0 == i1) & (*j0 < j1));
+                    (lo.min(j1), hi.max(j1), d + usize::from(!up))
+                })
         })
-        .sum();
-    bad == 0
+        .reduce(
+            || (j[0], j[0], 0),
+            |x, y| (x.0.min(y.0), x.1.max(y.1), x.2 + y.2),
+        );
+    bad == 0 && within(Some((i[0], i[n - 1])), bi) && within(Some((jlo, jhi)), bj)
 }
 
 /// The fast check: `Some(true)` when valid, `Some(false)` on an anomaly, `None` for layouts it

@@ -2,10 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::par::{
-    balanced_bounds, balanced_bounds_of, even_bounds, from_pointers, serial_cutoff, split_at_ends,
-    threads, to_pointers, zeroed,
-};
+use super::par::{balanced_bounds_of, even_bounds, serial_cutoff, split_at_ends, threads, zeroed};
 use super::radix::{Source, radix_sort};
 use super::validate::{validate_cvec, validate_pointers};
 use crate::error::{ConvertError, Result};
@@ -30,11 +27,11 @@ pub fn csr_transpose<P: Index, I: Index, T: Value>(
         check_fits::<I>(csr.nrows - 1, "indices_1 (row numbers)")?;
     }
     super::coo::check_bounds(csr.indices, csr.ncols, "indices_1")?;
-    let ptr = from_pointers(csr.pointers);
     let parts = if nnz < serial_cutoff() { 1 } else { threads() };
-    let rb = balanced_bounds(&ptr, parts);
+    // Validated pointers are read in place: no widened copy of O(rows).
+    let rb = balanced_bounds_of(csr.pointers, parts);
     let src = CsrSource {
-        ptr: &ptr,
+        ptr: csr.pointers,
         indices: csr.indices,
         rb,
     };
@@ -46,25 +43,33 @@ pub fn csr_transpose<P: Index, I: Index, T: Value>(
     Ok(Csr {
         nrows: csr.ncols,
         ncols: csr.nrows,
-        pointers: to_pointers(&sorted.ptr),
+        pointers: sorted.ptr,
         indices: sorted.minor,
         values,
     })
 }
 
-/// CSR entries keyed by column, with their row as the minor index; parts are row ranges.
-struct CsrSource<'a, I> {
-    ptr: &'a [usize],
+/// CSR entries keyed by column, with their row as the minor index; parts are row ranges. The
+/// pointers have been validated (from 0, non-decreasing, ending at the number of indices).
+struct CsrSource<'a, P, I> {
+    ptr: &'a [P],
     indices: &'a [I],
     rb: Vec<usize>,
 }
 
-impl<I: Index> Source<I> for CsrSource<'_, I> {
+impl<P: Index, I: Index> CsrSource<'_, P, I> {
+    #[inline]
+    fn at(&self, r: usize) -> usize {
+        self.ptr[r].to_usize().unwrap_or(0)
+    }
+}
+
+impl<P: Index, I: Index> Source<I> for CsrSource<'_, P, I> {
     fn parts(&self) -> usize {
         self.rb.len() - 1
     }
     fn visit_keys(&self, t: usize, mut f: impl FnMut(usize)) {
-        let (a, b) = (self.ptr[self.rb[t]], self.ptr[self.rb[t + 1]]);
+        let (a, b) = (self.at(self.rb[t]), self.at(self.rb[t + 1]));
         for c in &self.indices[a..b] {
             f(c.to_usize().unwrap_or(0));
         }
@@ -72,7 +77,7 @@ impl<I: Index> Source<I> for CsrSource<'_, I> {
     fn visit(&self, t: usize, mut f: impl FnMut(usize, I, usize)) {
         for r in self.rb[t]..self.rb[t + 1] {
             let rv = I::from_usize_unchecked(r);
-            let (a, b) = (self.ptr[r], self.ptr[r + 1]);
+            let (a, b) = (self.at(r), self.at(r + 1));
             for (k, c) in self.indices[a..b].iter().enumerate() {
                 f(c.to_usize().unwrap_or(0), rv, a + k);
             }

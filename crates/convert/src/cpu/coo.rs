@@ -285,7 +285,14 @@ fn csr_canonicalize_impl<P: Index, I: Index, T: Summable>(
         ValuesRef::Iso(v) => Values::Iso(v),
     };
     finish(
-        csr.nrows, csr.ncols, ptr, cols, values, &rb, outcomes, policy,
+        csr.nrows,
+        csr.ncols,
+        csr.pointers.to_vec(),
+        cols,
+        values,
+        &rb,
+        outcomes,
+        policy,
     )
 }
 
@@ -373,7 +380,7 @@ fn canon_part<I: Index, T: Summable>(
 fn finish<P: Index, I: Index, T: Summable>(
     nrows: usize,
     ncols: usize,
-    ptr: Vec<usize>,
+    ptr: Vec<P>,
     cols: Vec<I>,
     values: Values<T>,
     rb: &[usize],
@@ -393,18 +400,19 @@ fn finish<P: Index, I: Index, T: Summable>(
             return Ok(Csr {
                 nrows,
                 ncols,
-                pointers: to_pointers(&ptr),
+                pointers: ptr,
                 indices: cols,
                 values,
             });
         }
     }
-    // Sum: compact rows to their new lengths.
+    // Sum: compact rows to their new lengths. The pointers are valid (from 0, non-decreasing).
+    let at = |q: usize| ptr[q].to_usize().unwrap_or(0);
     let mut new_ptr: Vec<usize> = Vec::with_capacity(nrows + 1);
     for (t, (_, lens)) in results.iter().enumerate() {
         match lens {
             Some(l) => new_ptr.extend_from_slice(l),
-            None => new_ptr.extend((rb[t]..rb[t + 1]).map(|q| ptr[q + 1] - ptr[q])),
+            None => new_ptr.extend((rb[t]..rb[t + 1]).map(|q| at(q + 1) - at(q))),
         }
     }
     new_ptr.push(0);
@@ -424,7 +432,7 @@ fn finish<P: Index, I: Index, T: Summable>(
             let (lo, hi) = (rb[t], rb[t + 1]);
             let nbase = new_ptr[lo];
             for r in lo..hi {
-                let (s, n) = (ptr[r], new_ptr[r + 1] - new_ptr[r]);
+                let (s, n) = (at(r), new_ptr[r + 1] - new_ptr[r]);
                 let d = new_ptr[r] - nbase;
                 oc[d..d + n].copy_from_slice(&cols[s..s + n]);
                 ov[d..d + n].copy_from_slice(&vals[s..s + n]);

@@ -23,6 +23,11 @@ use crate::{Value, ValuesRef};
 const BUCKET_ENTRIES: usize = 1 << 14;
 /// At most this many buckets (write streams per thread) unless keys need more for `u32`.
 const MAX_BUCKETS: usize = 1 << 12;
+/// Keys per bucket aimed at: a bucket's counters (`usize` per key, twice) stay small enough to
+/// be reused from the allocator's free lists and to sit in cache, even when there are few
+/// entries over many keys (1e3 entries over 1e6 columns would otherwise count into a 16 MB
+/// pair of fresh, page-faulting arrays).
+const BUCKET_KEYS: usize = 1 << 12;
 
 /// Where the entries come from: parts visited in order, each in stable order. Keys are
 /// validated (below the key bound) before the sort starts.
@@ -35,10 +40,11 @@ pub(crate) trait Source<I: Index>: Sync {
     fn visit(&self, t: usize, f: impl FnMut(usize, I, usize));
 }
 
-/// Result of [`radix_sort`]: pointers over keys (`usize`), minor indices and values sorted by
-/// key, bucket boundaries in keys, and the per-bucket outputs of the hook.
-pub(crate) struct Sorted<I, T, R> {
-    pub ptr: Vec<usize>,
+/// Result of [`radix_sort`]: pointers over keys (in the output pointer type `P`, written once,
+/// with no widened temporary), minor indices and values sorted by key, bucket boundaries in
+/// keys, and the per-bucket outputs of the hook.
+pub(crate) struct Sorted<P, I, T, R> {
+    pub ptr: Vec<P>,
     pub minor: Vec<I>,
     pub values: Vec<T>,
     pub key_bounds: Vec<usize>,
@@ -47,15 +53,17 @@ pub(crate) struct Sorted<I, T, R> {
 
 /// Stable counting sort of `nnz` entries by key (`< nkeys`), see the module docs. `post` runs
 /// on each bucket right after it is sorted (while it is in cache) with the bucket's first key,
-/// its local pointers (from 0) and its output slices.
-pub(crate) fn radix_sort<I, T, S, R, F>(
+/// its local pointers (from 0) and its output slices. The caller has checked that `nnz` fits
+/// the pointer type `P` (`check_fits`).
+pub(crate) fn radix_sort<P, I, T, S, R, F>(
     src: &S,
     nkeys: usize,
     nnz: usize,
     values: ValuesRef<'_, T>,
     post: F,
-) -> Result<Sorted<I, T, R>>
+) -> Result<Sorted<P, I, T, R>>
 where
+    P: Index,
     I: Index,
     T: Value,
     S: Source<I>,
@@ -91,14 +99,15 @@ struct Entry<I, V> {
 }
 
 /// The sort, generic over the payload `V` carried with each entry (`T`, or `()` for iso).
-fn radix_core<I, V, S, R, G, F>(
+fn radix_core<P, I, V, S, R, G, F>(
     src: &S,
     nkeys: usize,
     nnz: usize,
     payload: G,
     post: F,
-) -> Result<Sorted<I, V, R>>
+) -> Result<Sorted<P, I, V, R>>
 where
+    P: Index,
     I: Index,
     V: Value,
     S: Source<I>,
@@ -110,7 +119,9 @@ where
         what: "pointer length",
     })?;
     // Bucket width: a power of two, at most 2^32 keys so that local keys fit u32.
-    let want = (nnz / BUCKET_ENTRIES).clamp(1, MAX_BUCKETS);
+    let want = (nnz / BUCKET_ENTRIES)
+        .max(nkeys / BUCKET_KEYS)
+        .clamp(1, MAX_BUCKETS);
     let mut shift = nkeys
         .div_ceil(want)
         .max(1)
@@ -172,7 +183,7 @@ where
     }
 
     // 3. Counting sort inside each bucket, into its own ranges of the outputs.
-    let mut ptr: Vec<usize> = zeroed(ptr_len)?;
+    let mut ptr: Vec<P> = zeroed(ptr_len)?;
     let mut minor: Vec<I> = zeroed(nnz)?;
     let mut vals: Vec<V> = zeroed(nnz)?;
     let key_bounds: Vec<usize> = (0..=nb).map(|b| (b << shift).min(nkeys)).collect();
@@ -199,7 +210,7 @@ where
                     a += v;
                 }
                 for (p, &l) in pp.iter_mut().zip(&local) {
-                    *p = bs + l;
+                    *p = P::from_usize_unchecked(bs + l);
                 }
                 let mut cur = local.clone();
                 for e in bucket {
@@ -213,7 +224,7 @@ where
             })
             .collect()
     };
-    ptr[nkeys] = nnz;
+    ptr[nkeys] = P::from_usize_unchecked(nnz);
     scratch::give(tmp);
     Ok(Sorted {
         ptr,

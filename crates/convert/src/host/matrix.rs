@@ -306,6 +306,16 @@ fn transposed(
     let work = DType::U64;
     let mut scratch = false;
     let inner = cast_index_buffer(&p.inner, index_t, "indices_1", &mut scratch)?;
+    // The common case of scipy and torch (CSR <-> CSC with int32 or int64 pointers and indices
+    // of one dtype, kept): the source pointers are read in place and the new ones written once,
+    // in their own dtype, instead of two casts through `u64` of O(major + minor) fresh memory.
+    if src_compressed && dst_compressed && p.outer.dtype() == index_t && pointer_t == index_t {
+        match index_t {
+            DType::I32 => return transpose_values::<i32, i32>(p, &p.outer, &inner),
+            DType::I64 => return transpose_values::<i64, i64>(p, &p.outer, &inner),
+            _ => {}
+        }
+    }
     let pointers = if src_compressed {
         cast_index_buffer(&p.outer, work, "pointers_to_1", &mut scratch)?
     } else {
