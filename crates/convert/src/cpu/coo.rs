@@ -298,6 +298,9 @@ fn csr_canonicalize_impl<P: Index, I: Index, T: Summable>(
 
 /// First out-of-bounds (or negative) index of `a`, as a typed error.
 pub(crate) fn check_bounds<I: Index>(a: &[I], bound: usize, array: &'static str) -> Result<()> {
+    if super::par::all_below(a, bound) {
+        return Ok(());
+    }
     match super::par::position_first_chunked(a, |v| v.to_usize().is_none_or(|u| u >= bound)) {
         Some(k) => Err(index_error(a[k], array, k, bound)),
         None => Ok(()),

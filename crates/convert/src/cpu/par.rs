@@ -60,6 +60,47 @@ pub(crate) fn position_first_chunked<T: Sync>(
     })
 }
 
+/// Whether every element of `a` lies in `0..bound`: a min/max reduction over parallel chunks,
+/// without branches, so it vectorises (a search with an early exit per element does not). The
+/// callers look for the first offending position only when this says no.
+pub(crate) fn all_below<I: Index>(a: &[I], bound: usize) -> bool {
+    let Some(&first) = a.first() else {
+        return true;
+    };
+    let chunk = a.len().div_ceil(threads() * 4).max(serial_cutoff());
+    let (lo, hi) = a
+        .par_chunks(chunk)
+        .map(|c| {
+            c.iter()
+                .fold((c[0], c[0]), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        })
+        .reduce(|| (first, first), |x, y| (x.0.min(y.0), x.1.max(y.1)));
+    lo.to_usize().is_some() && hi.to_usize().is_some_and(|h| h < bound)
+}
+
+/// Whether no adjacent pair of `a` decreases (nor repeats, when `strict`), counted without
+/// branches over parallel chunks (see [`all_below`]).
+pub(crate) fn monotone<I: Index>(a: &[I], strict: bool) -> bool {
+    let pairs = a.len().saturating_sub(1);
+    if pairs == 0 {
+        return true;
+    }
+    let chunk = pairs.div_ceil(threads() * 4).max(serial_cutoff());
+    let starts: Vec<usize> = (0..pairs).step_by(chunk).collect();
+    starts
+        .into_par_iter()
+        .map(|s| {
+            let e = (s + chunk).min(pairs);
+            a[s..e]
+                .iter()
+                .zip(&a[s + 1..=e])
+                .map(|(p, c)| usize::from((c < p) | (strict & (c == p))))
+                .sum::<usize>()
+        })
+        .sum::<usize>()
+        == 0
+}
+
 /// A zeroed vector of `n` elements (lazily zeroed pages; large ones advised to use huge pages,
 /// see [`sparsebridge_buffer::hugepage`]).
 ///

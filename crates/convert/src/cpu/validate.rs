@@ -40,10 +40,16 @@ pub fn validate_pointers<P: Index>(
             value: first.to_i128(),
         });
     }
-    let bad = first_in_chunks(pointers.len(), MIN_LEN, |a, b| {
-        (a.max(1)..b)
-            .find(|&p| pointers[p] < pointers[p - 1] || (strict && pointers[p] == pointers[p - 1]))
-    });
+    // The branch-free check first; the search for the first failure only when it fails.
+    let bad = if super::par::monotone(pointers, strict) {
+        None
+    } else {
+        first_in_chunks(pointers.len(), MIN_LEN, |a, b| {
+            (a.max(1)..b).find(|&p| {
+                pointers[p] < pointers[p - 1] || (strict && pointers[p] == pointers[p - 1])
+            })
+        })
+    };
     if let Some(position) = bad {
         return Err(if pointers[position] < pointers[position - 1] {
             ConvertError::PointerDecreasing { array, position }
