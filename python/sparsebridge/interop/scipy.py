@@ -39,7 +39,7 @@ from ._common import (
 if TYPE_CHECKING:
     from .._core import SparseArray
 
-SOURCE = _SOURCE = "scipy.sparse"
+SOURCE = "scipy.sparse"
 # Whether the adapter depends on the object's type only: `asarray` may then cache it per type.
 BY_TYPE = True
 # Value dtypes the fast path (`parts`) hands over as they are: each has a binsparse type.
@@ -108,13 +108,13 @@ def export(m: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, A
         indptr, indices, data = m.indptr, m.indices[:nnz], m.data[:nnz]
         if m.ndim == 1:
             return (
-                descriptor("CVEC", m.shape, nnz, {"indices_0": indices.dtype.name, "values": values_type}, source=_SOURCE),
+                descriptor("CVEC", m.shape, nnz, {"indices_0": indices.dtype.name, "values": values_type}, source=SOURCE),
                 {"indices_0": indices, "values": data},
                 canonical,
             )
         types = {"pointers_to_1": indptr.dtype.name, "indices_1": indices.dtype.name, "values": values_type}
         return (
-            descriptor(fmt.upper(), m.shape, nnz, types, source=_SOURCE),
+            descriptor(fmt.upper(), m.shape, nnz, types, source=SOURCE),
             {"pointers_to_1": indptr, "indices_1": indices, "values": data},
             canonical,
         )
@@ -135,11 +135,11 @@ def export(m: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, A
     arrays: dict[str, Any] = {f"indices_{k}": c for k, c in enumerate(coords)}
     arrays["values"] = m.data
     if ndim == 1:
-        return descriptor("CVEC", m.shape, m.nnz, types, source=_SOURCE), arrays, canonical
+        return descriptor("CVEC", m.shape, m.nnz, types, source=SOURCE), arrays, canonical
     if ndim == 2:
-        return descriptor("COOR", m.shape, m.nnz, types, source=_SOURCE), arrays, canonical
+        return descriptor("COOR", m.shape, m.nnz, types, source=SOURCE), arrays, canonical
     return (
-        descriptor("custom", m.shape, m.nnz, types, custom=sparse_root(ndim), source=_SOURCE),
+        descriptor("custom", m.shape, m.nnz, types, custom=sparse_root(ndim), source=SOURCE),
         arrays,
         canonical,
     )

@@ -18,7 +18,9 @@ int64 tensor (a copy), and CSR/CSC pointers and indices must share an int32/int6
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import CopyRequiredError, UnsupportedFormatError
@@ -32,6 +34,15 @@ _BETA = "Sparse (CSR|CSC) tensor support is in beta state"
 _INVARIANTS = "Sparse invariant checks are implicitly disabled"
 # Whether a CSR/CSC tensor was built here already (torch's beta warning has then been shown).
 _CSR_WARNED = False
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Hides torch's sparse beta and invariant-check warnings inside the block."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_BETA, category=UserWarning)
+        warnings.filterwarnings("ignore", message=_INVARIANTS, category=UserWarning)
+        yield
 
 
 def handles(obj: object) -> bool:
@@ -95,9 +106,7 @@ def export(t: Any, *, copy: Optional[bool]) -> tuple[dict[str, Any], dict[str, A
     if not _sorted_within(ptr, idx):
         if copy is False:
             raise CopyRequiredError("the torch tensor has unsorted indices: sorting them needs a copy")
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_BETA, category=UserWarning)
-            warnings.filterwarnings("ignore", message=_INVARIANTS, category=UserWarning)
+        with _quiet():
             # torch marks the COO of a CSR tensor coalesced without sorting it: rebuild it as
             # uncoalesced so that coalesce() really sorts and sums duplicates.
             raw = t.to_sparse_coo()
@@ -157,15 +166,11 @@ def to_torch(sa: SparseArray, *, device: Optional[str] = None) -> Any:
         else:
             # torch warns about its CSR/CSC beta once per process: only the first construction
             # pays for the warning filters (4 µs a call, a fifth of the hand-off).
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=_BETA, category=UserWarning)
-                warnings.filterwarnings("ignore", message=_INVARIANTS, category=UserWarning)
+            with _quiet():
                 out = make(ptr, idx, values, size=shape, check_invariants=False)
             _CSR_WARNED = True
         return out.to(device) if device is not None else out
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_BETA, category=UserWarning)
-        warnings.filterwarnings("ignore", message=_INVARIANTS, category=UserWarning)
+    with _quiet():
         ndim = len(shape)
         if fmt in ("COOR", "COOC", "CVEC") or sa._a.format_summary == f"sparse({ndim})→element":
             coords = [ts[f"indices_{k}"] for k in range(ndim)]
